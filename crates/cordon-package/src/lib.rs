@@ -1,0 +1,4 @@
+//! Reading packages: directories, single files and archives, into memory,
+//! under limits, without ever writing to disk.
+
+#![forbid(unsafe_code)]

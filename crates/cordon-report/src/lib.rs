@@ -1,0 +1,16 @@
+//! The one report model that every part of cordon produces, and the
+//! renderers that turn it into something a person or a program reads.
+//!
+//! The scanner fills [`ScanReport`]; the sandbox and its monitor fill the
+//! types in [`run`]. Renderers never compute anything: whatever a report
+//! says was decided before it reached this crate.
+
+#![forbid(unsafe_code)]
+
+pub mod model;
+pub mod run;
+
+pub use model::{
+    Ecosystem, Finding, PackageReport, Role, RuleInfo, ScanReport, Severity,
+    Verdict, SCAN_FORMAT_VERSION,
+};

@@ -1,0 +1,2 @@
+//! The model of a `cordon run`: what the sandbox enforced and what the
+//! command tried.

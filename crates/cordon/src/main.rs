@@ -1,0 +1,3 @@
+//! The `cordon` command line.
+
+fn main() {}
