@@ -11,6 +11,6 @@ pub mod model;
 pub mod run;
 
 pub use model::{
-    Ecosystem, Finding, PackageReport, Role, RuleInfo, ScanReport, Severity,
-    Verdict, SCAN_FORMAT_VERSION,
+    Ecosystem, Finding, PackageReport, Role, RuleInfo, SCAN_FORMAT_VERSION,
+    ScanReport, Severity, Verdict,
 };

@@ -14,7 +14,15 @@ pub const SCAN_FORMAT_VERSION: u32 = 1;
 
 /// How serious a single finding is, from least to most.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
     Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
@@ -33,7 +41,15 @@ pub enum Severity {
 
 /// The judgement on a whole package.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
     Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
@@ -48,7 +64,15 @@ pub enum Verdict {
 
 /// The package registry a package belongs to.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
     Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
@@ -65,7 +89,15 @@ pub enum Ecosystem {
 
 /// When a file's code runs, which decides how much its findings weigh.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
     Deserialize,
 )]
 #[serde(rename_all = "lowercase")]

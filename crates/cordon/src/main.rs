@@ -1,3 +1,35 @@
-//! The `cordon` command line.
+//! The `cordon` command line: flags, wiring and exit codes. Everything
+//! that does real work lives in the library crates.
 
-fn main() {}
+mod cli;
+mod rules;
+mod run;
+mod scan;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cli::init_logging(&cli.global);
+
+    // `run` must come first and touch nothing else: the sandbox forks
+    // before any thread exists, because the kernel refuses to put a
+    // multi-threaded process into a new user namespace.
+    let result = match cli.command {
+        Command::Run(args) => run::main(&cli.global, args),
+        Command::Scan(args) => scan::main(&cli.global, args),
+        Command::Rules(args) => rules::main(&cli.global, args),
+    };
+
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            cli::print_error(&err);
+            ExitCode::from(cli::failure_code(&err))
+        }
+    }
+}

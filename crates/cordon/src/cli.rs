@@ -1,0 +1,94 @@
+//! The flags every subcommand shares, logging, and how errors reach the
+//! user.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Use third-party packages without trusting them blindly.
+///
+/// `cordon scan` reads a package before it runs and reports suspicious
+/// code; `cordon run` runs a command in a sandbox and records what it
+/// tried.
+#[derive(Debug, Parser)]
+#[command(name = "cordon", version, propagate_version = true)]
+pub struct Cli {
+    /// Flags every subcommand takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Explain decisions on stderr (what was skipped and why).
+    #[arg(long, global = true)]
+    pub debug: bool,
+
+    /// Print nothing but the report and errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// When to colour the terminal report; NO_COLOR in the environment
+    /// means never, unless `always` is given.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// When to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan packages before they run and report suspicious code.
+    Scan(crate::scan::ScanArgs),
+    /// Run a command in a sandbox and record what it tried.
+    Run(crate::run::RunArgs),
+    /// List the built-in rules or explain one.
+    Rules(crate::rules::RulesArgs),
+}
+
+/// Sends `tracing` output to stderr: decisions at `--debug`, warnings
+/// otherwise, nothing but errors with `--quiet`.
+pub fn init_logging(global: &GlobalArgs) {
+    let level = if global.debug {
+        "debug"
+    } else if global.quiet {
+        "error"
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CORDON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(global.debug)
+        .without_time()
+        .init();
+}
+
+/// Prints an error and its causes once, on stderr.
+pub fn print_error(err: &anyhow::Error) {
+    eprintln!("cordon: error: {err:#}");
+}
+
+/// The exit code for a failure of cordon itself. `run` reports its own
+/// failures as 125, as `docker run` does; everything else uses 2.
+pub fn failure_code(err: &anyhow::Error) -> u8 {
+    match err.downcast_ref::<crate::run::RunFailure>() {
+        Some(failure) => failure.exit_code(),
+        None => 2,
+    }
+}
