@@ -11,6 +11,6 @@ pub mod model;
 pub mod run;
 
 pub use model::{
-    Ecosystem, Finding, PackageReport, Role, RuleInfo, SCAN_FORMAT_VERSION,
-    ScanReport, Severity, Verdict,
+    Ecosystem, Finding, Language, PackageReport, Role, RuleInfo,
+    SCAN_FORMAT_VERSION, ScanReport, Severity, Verdict,
 };

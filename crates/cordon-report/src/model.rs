@@ -117,6 +117,52 @@ pub enum Role {
     Example,
 }
 
+/// The language a file is written in, as far as the reader could tell
+/// from its name, its first line and its bytes.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Python source.
+    Python,
+    /// JavaScript, including `.mjs` and `.cjs`.
+    JavaScript,
+    /// TypeScript, including `.tsx`.
+    TypeScript,
+    /// POSIX shell or bash.
+    Shell,
+    /// Rust source.
+    Rust,
+    /// Ruby source.
+    Ruby,
+    /// PowerShell scripts.
+    PowerShell,
+    /// Windows batch files.
+    Batch,
+    /// JSON documents, such as `package.json`.
+    Json,
+    /// TOML documents, such as `Cargo.toml`.
+    Toml,
+    /// YAML documents.
+    Yaml,
+    /// Markdown, reStructuredText and other prose.
+    Markdown,
+    /// Any other text.
+    Text,
+    /// Bytes that are not text.
+    Binary,
+}
+
 /// One piece of evidence that a rule found in one file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
@@ -220,4 +266,4 @@ macro_rules! display_as_serde_name {
     )*};
 }
 
-display_as_serde_name!(Severity, Verdict, Ecosystem, Role);
+display_as_serde_name!(Severity, Verdict, Ecosystem, Role, Language);
