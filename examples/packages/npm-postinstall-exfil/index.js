@@ -1,0 +1,5 @@
+module.exports = function leftPad(text, width, fill = " ") {
+  text = String(text);
+  while (text.length < width) text = fill + text;
+  return text;
+};
