@@ -1,0 +1,175 @@
+//! When a file's code runs: at install, at import, only when called, or
+//! never in normal use (tests, docs, examples).
+//!
+//! Files the manifests name come first, so that a lifecycle script kept
+//! under `test/` is still install-time code. Then fixed names below the
+//! package's root (`setup.py`, `*.pth`, `extconf.rb`), then directory
+//! and file name conventions. Paths are looked at below the root
+//! directory of an sdist (`foo-1.0/`) or npm tarball (`package/`).
+//!
+//! Benchmarks (`benches/`, `benchmarks/`) count as tests: like tests,
+//! they run only when a developer asks.
+
+use cordon_report::Role;
+
+use crate::metadata::Facts;
+
+/// Directory names that hold tests.
+const TEST_DIRS: [&str; 9] = [
+    "test",
+    "tests",
+    "testing",
+    "__tests__",
+    "__mocks__",
+    "spec",
+    "specs",
+    "benches",
+    "benchmarks",
+];
+
+/// Directory names that hold documentation.
+const DOC_DIRS: [&str; 4] = ["doc", "docs", "documentation", "man"];
+
+/// Directory names that hold examples.
+const EXAMPLE_DIRS: [&str; 6] =
+    ["example", "examples", "demo", "demos", "sample", "samples"];
+
+/// File stems of documents without an extension, or with `.txt`.
+const DOC_NAMES: [&str; 9] = [
+    "readme",
+    "changelog",
+    "changes",
+    "history",
+    "license",
+    "licence",
+    "authors",
+    "notice",
+    "copying",
+];
+
+/// The role of the file at `path` (a full path in the package).
+pub(crate) fn role(path: &str, facts: &Facts) -> Role {
+    if facts.install.contains(path) {
+        return Role::Install;
+    }
+    let rel = path.strip_prefix(facts.metadata.root.as_str()).unwrap_or(path);
+    let (dirs, name) = match rel.rsplit_once('/') {
+        Some((dirs, name)) => (dirs, name),
+        None => ("", rel),
+    };
+    if runs_at_install(dirs, name) {
+        return Role::Install;
+    }
+    if facts.import.contains(path) {
+        return Role::Import;
+    }
+    by_convention(dirs, name)
+}
+
+/// Files that installers run by their name and place.
+fn runs_at_install(dirs: &str, name: &str) -> bool {
+    let extconf = name == "extconf.rb"
+        && (dirs.is_empty() || dirs == "ext" || dirs.starts_with("ext/"));
+    let root_script = dirs.is_empty() && name == "setup.py";
+    root_script || extconf || name.ends_with(".pth")
+}
+
+/// The role directory and file naming conventions give.
+fn by_convention(dirs: &str, name: &str) -> Role {
+    let lower = name.to_ascii_lowercase();
+    let in_dir = |names: &[&str]| {
+        dirs.split('/')
+            .any(|d| names.contains(&d.to_ascii_lowercase().as_str()))
+    };
+
+    if in_dir(&TEST_DIRS) || is_test_file(&lower) {
+        return Role::Test;
+    }
+    if in_dir(&DOC_DIRS) || is_doc_file(&lower) {
+        return Role::Docs;
+    }
+    if in_dir(&EXAMPLE_DIRS) {
+        return Role::Example;
+    }
+    if name == "__init__.py" {
+        return Role::Import;
+    }
+    Role::Other
+}
+
+/// Test files by name: `test_x.py`, `x_test.py`, `conftest.py`,
+/// `x.test.js`, `x.spec.ts`, `x_spec.rb`, `x_test.go`.
+fn is_test_file(lower: &str) -> bool {
+    let (stem, extension) = lower.rsplit_once('.').unwrap_or((lower, ""));
+    match extension {
+        "py" => {
+            stem.starts_with("test_")
+                || stem.ends_with("_test")
+                || stem == "conftest"
+        }
+        "rb" => stem.ends_with("_spec") || stem.ends_with("_test"),
+        "go" => stem.ends_with("_test"),
+        "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx" => {
+            stem.ends_with(".test") || stem.ends_with(".spec")
+        }
+        _ => false,
+    }
+}
+
+/// Documents by name: Markdown and reStructuredText, and `README`,
+/// `LICENSE` and the like as plain text.
+fn is_doc_file(lower: &str) -> bool {
+    let (stem, extension) = lower.split_once('.').unwrap_or((lower, ""));
+    match extension {
+        "md" | "markdown" | "rst" => true,
+        "" | "txt" => DOC_NAMES.contains(&stem),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(root: &str) -> Facts {
+        let mut facts = Facts::default();
+        facts.metadata.root = root.to_string();
+        facts
+    }
+
+    #[test]
+    fn conventions_see_through_the_root() {
+        let facts = facts("foo-1.0/");
+        let cases = [
+            ("foo-1.0/setup.py", Role::Install),
+            ("foo-1.0/sub/setup.py", Role::Other),
+            ("foo-1.0/foo/__init__.py", Role::Import),
+            ("foo-1.0/tests/__init__.py", Role::Test),
+            ("foo-1.0/foo/test_core.py", Role::Test),
+            ("foo-1.0/conftest.py", Role::Test),
+            ("foo-1.0/docs/conf.py", Role::Docs),
+            ("foo-1.0/README.rst", Role::Docs),
+            ("foo-1.0/LICENSE", Role::Docs),
+            ("foo-1.0/examples/run.py", Role::Example),
+            ("foo-1.0/benchmarks/b.py", Role::Test),
+            ("foo-1.0/foo/core.py", Role::Other),
+            ("foo-1.0/foo/hook.pth", Role::Install),
+            ("foo-1.0/ext/foo/extconf.rb", Role::Install),
+            ("foo-1.0/src/a.spec.ts", Role::Test),
+        ];
+        for (path, role) in cases {
+            assert_eq!(super::role(path, &facts), role, "{path}");
+        }
+    }
+
+    #[test]
+    fn manifests_beat_conventions() {
+        let mut facts = facts("package/");
+        facts.install.insert("package/test/setup.js".into());
+        facts.import.insert("package/examples/main.js".into());
+
+        assert_eq!(role("package/test/setup.js", &facts), Role::Install);
+        assert_eq!(role("package/examples/main.js", &facts), Role::Import);
+        assert_eq!(role("package/test/other.js", &facts), Role::Test);
+    }
+}
