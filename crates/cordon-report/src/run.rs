@@ -1,2 +1,337 @@
 //! The model of a `cordon run`: what the sandbox enforced and what the
 //! command tried.
+//!
+//! The JSON form of [`RunReport`] is a wire format, like the scan report:
+//! fields are added, never renamed or removed, and
+//! [`RUN_FORMAT_VERSION`] changes when a change would break a reader.
+//!
+//! ```json
+//! {
+//!   "version": 1,
+//!   "command": ["npm", "install"],
+//!   "workspace": "/home/me/project",
+//!   "network": "none",
+//!   "layers": [
+//!     {"layer": "landlock", "state": "partial", "missing": ["udp"]}
+//!   ],
+//!   "env_removed": ["NPM_TOKEN"],
+//!   "exit": {"code": 0, "signal": null, "status": 0},
+//!   "timed_out": false,
+//!   "duration_ms": 812
+//! }
+//! ```
+
+use std::fmt::{self, Write as _};
+
+use serde::{Deserialize, Serialize};
+
+/// The version of the JSON run report, written as its `version` field.
+pub const RUN_FORMAT_VERSION: u32 = 1;
+
+/// A whole run: the sandbox's layers, what was kept from the command, how
+/// it ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// Always [`RUN_FORMAT_VERSION`].
+    pub version: u32,
+    /// The command and its arguments, as given.
+    pub command: Vec<String>,
+    /// The directory the command could write to, at its host path.
+    pub workspace: String,
+    /// The root file system the command saw, when it was not the host's.
+    pub rootfs: Option<String>,
+    /// Which network the command had.
+    pub network: NetworkMode,
+    /// The limits asked for.
+    pub limits: Limits,
+    /// Each protective layer and how far it was enforced, in the order
+    /// they were put in place.
+    pub layers: Vec<Layer>,
+    /// Names of environment variables that looked like credentials and
+    /// were not passed to the command. Values are never recorded.
+    pub env_removed: Vec<String>,
+    /// Problems worth a person's attention that did not stop the run.
+    pub warnings: Vec<String>,
+    /// How the command ended.
+    pub exit: Exit,
+    /// Whether the wall-clock limit ended the run.
+    pub timed_out: bool,
+    /// Wall-clock time from the start of the sandbox to the end of the
+    /// command, in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// The network a command had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkMode {
+    /// A private network namespace with only loopback: nothing leaves.
+    None,
+    /// The host's network, shared: the command can reach whatever the
+    /// host can.
+    Host,
+}
+
+impl fmt::Display for NetworkMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NetworkMode::None => "none",
+            NetworkMode::Host => "host",
+        })
+    }
+}
+
+/// Resource limits of a run; `None` where no limit was asked for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Memory of the whole tree, in bytes.
+    pub memory_bytes: Option<u64>,
+    /// Number of processes and threads of the whole tree.
+    pub pids: Option<u64>,
+    /// Wall-clock time, in milliseconds.
+    pub timeout_ms: Option<u64>,
+}
+
+/// The protective layers of the sandbox.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerKind {
+    /// User, pid, ipc, uts and mount namespaces.
+    Namespaces,
+    /// The file system view: read-only root, fresh `/tmp`, `/dev` and
+    /// `/proc`, hidden home, writable workspace.
+    Filesystem,
+    /// The private network namespace.
+    Network,
+    /// Memory and pid limits through cgroups.
+    Cgroup,
+    /// Per-process resource limits.
+    Rlimits,
+    /// All capabilities dropped, the bounding set too.
+    Capabilities,
+    /// `no_new_privs`: exec grants nothing.
+    NoNewPrivs,
+    /// Landlock, the second fence on files and network.
+    Landlock,
+    /// The static seccomp deny-list.
+    Seccomp,
+    /// Credential-like environment variables removed.
+    Environment,
+}
+
+impl LayerKind {
+    /// The name used in reports and in the terminal.
+    pub fn name(self) -> &'static str {
+        match self {
+            LayerKind::Namespaces => "namespaces",
+            LayerKind::Filesystem => "filesystem",
+            LayerKind::Network => "network",
+            LayerKind::Cgroup => "cgroup",
+            LayerKind::Rlimits => "rlimits",
+            LayerKind::Capabilities => "capabilities",
+            LayerKind::NoNewPrivs => "no_new_privs",
+            LayerKind::Landlock => "landlock",
+            LayerKind::Seccomp => "seccomp",
+            LayerKind::Environment => "environment",
+        }
+    }
+}
+
+/// How far one layer was enforced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum Enforcement {
+    /// Everything the layer is meant to do is in force.
+    Full,
+    /// The layer is in force, but without the features listed.
+    Partial {
+        /// What could not be enforced, in a few words each.
+        missing: Vec<String>,
+    },
+    /// The layer is not in force at all.
+    None {
+        /// Why not.
+        reason: String,
+    },
+    /// The layer was not asked for (a limit that was not set), so there
+    /// was nothing to enforce.
+    Unused {
+        /// What would have turned it on.
+        reason: String,
+    },
+}
+
+impl Enforcement {
+    /// Whether the layer falls short of what it was asked to do; an
+    /// unused layer does not.
+    pub fn is_degraded(&self) -> bool {
+        matches!(self, Enforcement::Partial { .. } | Enforcement::None { .. })
+    }
+}
+
+/// One layer and its enforcement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Layer {
+    /// Which layer.
+    pub layer: LayerKind,
+    /// How far it was enforced.
+    #[serde(flatten)]
+    pub enforcement: Enforcement,
+    /// What the layer did, for `--debug` and the JSON report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+}
+
+/// How the command ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exit {
+    /// The command's exit code, when it exited.
+    pub code: Option<i32>,
+    /// The signal that ended the command, when one did.
+    pub signal: Option<i32>,
+    /// The status `cordon run` itself exits with: the command's code,
+    /// 128 plus the signal, 124 after the timeout, or 125, 126 and 127
+    /// when cordon failed, could not execute the command or did not find
+    /// it.
+    pub status: u8,
+    /// Why cordon could not run the command, when it could not.
+    pub error: Option<String>,
+}
+
+impl RunReport {
+    /// Whether every layer that was asked for is fully enforced.
+    pub fn fully_enforced(&self) -> bool {
+        !self.layers.iter().any(|l| l.enforcement.is_degraded())
+    }
+
+    /// A few lines for the terminal: one per layer, with details when
+    /// `verbose`, then how the command ended.
+    pub fn render_terminal(&self, verbose: bool) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "cordon: sandbox layers:");
+        for layer in &self.layers {
+            render_layer(&mut out, layer, verbose);
+        }
+        if !self.env_removed.is_empty() {
+            let names = self.env_removed.join(", ");
+            let _ = writeln!(out, "cordon: environment removed: {names}");
+        }
+        for warning in &self.warnings {
+            let _ = writeln!(out, "cordon: warning: {warning}");
+        }
+        let _ = writeln!(out, "cordon: {}", self.exit_summary());
+        out
+    }
+
+    /// "exited with 0 after 812 ms" and the like.
+    fn exit_summary(&self) -> String {
+        let ms = self.duration_ms;
+        if self.timed_out {
+            return format!("timed out and was killed after {ms} ms");
+        }
+        if let Some(error) = &self.exit.error {
+            return format!("could not run the command: {error}");
+        }
+        match (self.exit.code, self.exit.signal) {
+            (_, Some(signal)) => {
+                format!("killed by signal {signal} after {ms} ms")
+            }
+            (Some(code), _) => format!("exited with {code} after {ms} ms"),
+            _ => format!("ended with status {}", self.exit.status),
+        }
+    }
+}
+
+/// One layer's line, and its details when `verbose`.
+fn render_layer(out: &mut String, layer: &Layer, verbose: bool) {
+    let name = layer.layer.name();
+    let state = match &layer.enforcement {
+        Enforcement::Full => "full".to_owned(),
+        Enforcement::Partial { missing } => {
+            format!("partial (missing: {})", missing.join(", "))
+        }
+        Enforcement::None { reason } => format!("NONE ({reason})"),
+        Enforcement::Unused { reason } => format!("unused ({reason})"),
+    };
+    let _ = writeln!(out, "  {name:<13} {state}");
+    if verbose {
+        for detail in &layer.details {
+            let _ = writeln!(out, "  {:<13}   {detail}", "");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> RunReport {
+        RunReport {
+            version: RUN_FORMAT_VERSION,
+            command: vec!["true".into()],
+            workspace: "/w".into(),
+            rootfs: None,
+            network: NetworkMode::None,
+            limits: Limits::default(),
+            layers: vec![
+                Layer {
+                    layer: LayerKind::Landlock,
+                    enforcement: Enforcement::Partial {
+                        missing: vec!["udp".into()],
+                    },
+                    details: vec![],
+                },
+                Layer {
+                    layer: LayerKind::Cgroup,
+                    enforcement: Enforcement::Unused {
+                        reason: "no limit".into(),
+                    },
+                    details: vec![],
+                },
+            ],
+            env_removed: vec!["NPM_TOKEN".into()],
+            warnings: vec![],
+            exit: Exit { code: Some(0), status: 0, ..Exit::default() },
+            timed_out: false,
+            duration_ms: 3,
+        }
+    }
+
+    #[test]
+    fn layer_state_is_a_flat_tagged_object_in_json() {
+        let json = serde_json::to_value(report()).unwrap();
+        let layer = &json["layers"][0];
+        assert_eq!(layer["layer"], "landlock");
+        assert_eq!(layer["state"], "partial");
+        assert_eq!(layer["missing"][0], "udp");
+        let back: RunReport = serde_json::from_value(json).unwrap();
+        assert_eq!(back, report());
+    }
+
+    #[test]
+    fn partial_layer_is_degraded_but_unused_is_not() {
+        let mut report = report();
+        assert!(!report.fully_enforced());
+        report.layers.remove(0);
+        assert!(report.fully_enforced());
+    }
+
+    #[test]
+    fn terminal_lists_layers_and_removed_names() {
+        let text = report().render_terminal(false);
+        assert!(text.contains("landlock      partial (missing: udp)"));
+        assert!(text.contains("environment removed: NPM_TOKEN"));
+        assert!(text.contains("exited with 0"));
+    }
+}
