@@ -71,6 +71,7 @@ pub(crate) fn escaped(c: char) -> String {
 /// longer than `max_chars` characters is cut with an ellipsis.
 pub(crate) fn inline(text: &str, max_chars: usize) -> String {
     let mut safe = String::with_capacity(text.len().min(max_chars * 4));
+
     for (i, c) in text.chars().enumerate() {
         if i == max_chars {
             safe.push('…');
@@ -84,6 +85,7 @@ pub(crate) fn inline(text: &str, max_chars: usize) -> String {
             c => safe.push(c),
         }
     }
+
     safe
 }
 

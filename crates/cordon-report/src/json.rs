@@ -8,42 +8,52 @@
 //!
 //! # The report
 //!
-//! | field      | type    | meaning |
-//! |------------|---------|---------|
-//! | `version`  | integer | the format version, [`SCAN_FORMAT_VERSION`] (now `1`) |
-//! | `packages` | array   | one entry per target, in the order the targets were given |
+//! - `version` (integer): the format version, [`SCAN_FORMAT_VERSION`],
+//!   now `1`.
+//! - `packages` (array): one entry per target, in the order the targets
+//!   were given.
 //!
 //! # A package entry
 //!
 //! Every field is always present; those that can be unknown are `null`.
 //!
-//! | field       | type             | meaning |
-//! |-------------|------------------|---------|
-//! | `target`    | string           | the target exactly as given on the command line |
-//! | `ecosystem` | string or `null` | `"npm"`, `"pypi"`, `"crates"` or `"rubygems"`; `null` when it could not be told |
-//! | `name`      | string or `null` | the package's name from its own metadata; `null` when it has none or could not be read |
-//! | `version`   | string or `null` | the package's version from its own metadata; `null` likewise |
-//! | `verdict`   | string or `null` | `"clean"`, `"suspicious"` or `"malicious"`; `null` exactly when the package could not be read |
-//! | `score`     | integer          | the score behind the verdict, 0 or more; 0 when the package could not be read |
-//! | `findings`  | array            | the findings, ordered by path, then line; empty when there are none |
-//! | `files`     | integer          | how many files were read and scanned |
-//! | `error`     | string or `null` | what went wrong reading the package, as one line of text; `null` when nothing did |
+//! - `target` (string): the target exactly as given on the command line.
+//! - `ecosystem` (string or `null`): `"npm"`, `"pypi"`, `"crates"` or
+//!   `"rubygems"`; `null` when it could not be told.
+//! - `name` (string or `null`): the package's name from its own
+//!   metadata; `null` when it has none or could not be read.
+//! - `version` (string or `null`): the package's version from its own
+//!   metadata; `null` likewise.
+//! - `verdict` (string or `null`): `"clean"`, `"suspicious"` or
+//!   `"malicious"`; `null` exactly when the package could not be read.
+//! - `score` (integer): the score behind the verdict, 0 or more; 0 when
+//!   the package could not be read.
+//! - `findings` (array): the findings, ordered by path, then line;
+//!   empty when there are none.
+//! - `files` (integer): how many files were read and scanned.
+//! - `error` (string or `null`): what went wrong reading the package, as
+//!   one line of text; `null` when nothing did.
 //!
 //! A package that could not be read has `verdict: null`, a non-null
 //! `error`, no findings and a score of 0.
 //!
 //! # A finding
 //!
-//! | field      | type    | meaning |
-//! |------------|---------|---------|
-//! | `rule`     | string  | the stable id of the rule that matched, such as `"py-exec-decoded"` |
-//! | `severity` | string  | `"info"`, `"low"`, `"medium"`, `"high"` or `"critical"` |
-//! | `path`     | string  | the file's path inside the package, `/`-separated |
-//! | `line`     | integer | the 1-based line where the match starts |
-//! | `column`   | integer | the 1-based column, counted in Unicode characters, where the match starts |
-//! | `message`  | string  | what the rule saw, in one sentence |
-//! | `snippet`  | string  | the source line or lines that show the match, starting at `line`; may be empty |
-//! | `role`     | string  | when the file's code runs: `"install"`, `"import"`, `"other"`, `"test"`, `"docs"` or `"example"` |
+//! Every field is always present.
+//!
+//! - `rule` (string): the stable id of the rule that matched, such as
+//!   `"py-exec-decoded"`.
+//! - `severity` (string): `"info"`, `"low"`, `"medium"`, `"high"` or
+//!   `"critical"`.
+//! - `path` (string): the file's path inside the package, `/`-separated.
+//! - `line` (integer): the 1-based line where the match starts.
+//! - `column` (integer): the 1-based column, counted in Unicode
+//!   characters, where the match starts.
+//! - `message` (string): what the rule saw, in one sentence.
+//! - `snippet` (string): the source line or lines that show the match,
+//!   starting at `line`; may be empty.
+//! - `role` (string): when the file's code runs: `"install"`,
+//!   `"import"`, `"other"`, `"test"`, `"docs"` or `"example"`.
 //!
 //! Strings are the package's own text, unescaped beyond JSON's syntax: a
 //! reader that prints them to a terminal must escape control and
@@ -124,6 +134,7 @@ mod tests {
             snippet: "eval(await (await fetch(u)).text())".into(),
             role: Role::Import,
         };
+
         let evil = PackageReport {
             target: "npm:evil@1.0.0".into(),
             ecosystem: Some(Ecosystem::Npm),
@@ -135,6 +146,7 @@ mod tests {
             files: 3,
             error: None,
         };
+
         let broken = PackageReport::failed("b.tgz", "truncated gzip".into());
         ScanReport::new(vec![evil, broken])
     }

@@ -251,7 +251,7 @@ fn every_uri_is_a_valid_uri_reference() {
 fn the_uri_check_rejects_malformed_uris() {
     let bad = Value::from("a b%zz");
     let mut doc = sarif(&report());
-    doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
-        ["uri"] = bad;
+    let location = &mut doc["runs"][0]["results"][0]["locations"][0];
+    location["physicalLocation"]["artifactLocation"]["uri"] = bad;
     assert_eq!(bad_uris(&doc), ["a b%zz"]);
 }

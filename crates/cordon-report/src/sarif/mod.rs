@@ -254,6 +254,7 @@ fn result_properties(
 fn package_properties(package: &PackageReport) -> BTreeMap<String, Value> {
     let mut values = BTreeMap::new();
     values.insert("target".to_string(), Value::from(package.target.as_str()));
+
     if let Some(ecosystem) = package.ecosystem {
         values.insert(
             "ecosystem".to_string(),
@@ -306,11 +307,10 @@ fn unreadable(package: &PackageReport, error: &str) -> Notification {
     let target = ArtifactLocation { uri: uri::target_uri(&package.target) };
     let location =
         PhysicalLocation { artifact_location: target, region: None };
+
     Notification {
         level: Level::Error,
-        message: Message {
-            text: format!("cannot scan `{}`: {error}", package.target),
-        },
+        message: Message { text: unreadable_message(&package.target, error) },
         locations: vec![Location { physical_location: location }],
         descriptor: Some(ReportingDescriptorReference {
             id: UNREADABLE_PACKAGE.to_string(),
@@ -320,6 +320,15 @@ fn unreadable(package: &PackageReport, error: &str) -> Notification {
             tags: Vec::new(),
             values: package_properties(package),
         }),
+    }
+}
+
+/// The error, naming the target unless it already does.
+fn unreadable_message(target: &str, error: &str) -> String {
+    if !target.is_empty() && error.contains(target) {
+        error.to_string()
+    } else {
+        format!("cannot scan `{target}`: {error}")
     }
 }
 
@@ -394,5 +403,15 @@ mod tests {
         assert!(!info.values.contains_key("security-severity"));
         let high = rule_properties(Severity::High);
         assert_eq!(high.values["security-severity"], "8.0");
+    }
+
+    #[test]
+    fn an_unreadable_package_is_named_once() {
+        let named = "cannot read `a.zip`: bad header";
+        assert_eq!(unreadable_message("a.zip", named), named);
+        assert_eq!(
+            unreadable_message("a.zip", "bad header"),
+            "cannot scan `a.zip`: bad header"
+        );
     }
 }
