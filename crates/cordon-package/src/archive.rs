@@ -3,7 +3,7 @@
 use crate::anomaly::{Anomaly, AnomalyKind};
 use crate::collect::{Collector, RawFile};
 use crate::error::Failure;
-use crate::limits::Budget;
+use crate::limits::{Budget, Limit, claim_within_ratio};
 use crate::sniff::{Format, sniff};
 use crate::{tar, zip};
 
@@ -25,10 +25,14 @@ pub(crate) fn read_into(
 
 /// Replaces each archive among `files` by its entries, which appear
 /// under the archive's path (`lib/x.zip/inner.py`), while `depth` is
-/// below [`Limits::max_depth`](crate::Limits::max_depth). Deeper
-/// archives, and nested archives that cannot be read, stay as they are
-/// and are reported. Limits are shared with the outer package: passing
-/// one inside a nested archive fails the whole package.
+/// below [`Limits::max_depth`](crate::Limits::max_depth).
+///
+/// Nested archives are data as often as code (numpy's `.npz` files are
+/// zips of arrays that compress a thousandfold), so one that cannot be
+/// read, that goes over the compression ratio, or whose own directory
+/// says it would not fit in what is left of the package's limits, stays
+/// unopened and is reported. Going over the entry or size limit while
+/// reading one (it lied about its contents) fails the whole package.
 pub(crate) fn expand(
     files: Vec<RawFile>,
     anomalies: &mut Vec<Anomaly>,
@@ -42,17 +46,19 @@ pub(crate) fn expand(
             expanded.push(file);
             continue;
         }
-        if depth >= budget.limits().max_depth {
-            let detail =
-                format!("a {format} archive nested {} deep", depth + 1);
-            anomalies.push(anomaly(
-                AnomalyKind::NestedTooDeep,
-                &file.path,
-                detail,
-            ));
+        let refusal = match depth >= budget.limits().max_depth {
+            true => {
+                Some((AnomalyKind::NestedTooDeep, too_deep(format, depth)))
+            }
+            false => refuse(&file.data, format, budget)
+                .map(|reason| (AnomalyKind::NestedUnreadable, reason)),
+        };
+        if let Some((kind, detail)) = refusal {
+            anomalies.push(anomaly(kind, &file.path, detail));
             expanded.push(file);
             continue;
         }
+
         match open(&file, format, budget, depth) {
             Ok((files, found)) => {
                 tracing::debug!(path = file.path, %format, "opened nested archive");
@@ -64,10 +70,52 @@ pub(crate) fn expand(
                 anomalies.push(anomaly(kind, &file.path, reason));
                 expanded.push(file);
             }
+            Err(Failure::Limit(limit @ Limit::Ratio(_))) => {
+                let kind = AnomalyKind::NestedUnreadable;
+                anomalies.push(anomaly(kind, &file.path, limit.to_string()));
+                expanded.push(file);
+            }
             Err(failure) => return Err(failure),
         }
     }
     Ok(expanded)
+}
+
+fn too_deep(format: Format, depth: u32) -> String {
+    format!("a {format} archive nested {} deep", depth + 1)
+}
+
+/// Why a nested archive is better left unopened, judging by what it
+/// claims to hold: a zip's central directory, a gzip stream's trailer.
+fn refuse(bytes: &[u8], format: Format, budget: &Budget) -> Option<String> {
+    let limits = budget.limits();
+    let (entries, size) = match format {
+        Format::Zip => zip::census(bytes, limits.max_entry_size)?,
+        Format::TarGz => (0, gzip_size(bytes)?),
+        _ => return None,
+    };
+    if !claim_within_ratio(limits, size, bytes.len() as u64) {
+        return Some(Limit::Ratio(limits.max_ratio).to_string());
+    }
+    let left = limits.max_total_size.saturating_sub(budget.total());
+    let entries_left = limits.max_entries.saturating_sub(budget.entries());
+    if size > left || entries > entries_left {
+        let detail = format!(
+            "holds {entries} entries of {size} bytes, more than the \
+             package's limits leave room for"
+        );
+        return Some(detail);
+    }
+    None
+}
+
+/// The uncompressed size a gzip stream's trailer states (modulo 4 GiB,
+/// and only for its last member).
+fn gzip_size(bytes: &[u8]) -> Option<u64> {
+    let tail =
+        bytes.len().checked_sub(4).and_then(|start| bytes.get(start..))?;
+    let tail: [u8; 4] = tail.try_into().ok()?;
+    Some(u64::from(u32::from_le_bytes(tail)))
 }
 
 /// Reads one nested archive and what is nested in it, with paths under

@@ -45,7 +45,7 @@ fn gemspec(
     let reader = meter.reader(decoder(Compression::Gzip, compressed));
     let max = out.budget.limits().max_entry_size;
     let yaml = read_at_most(reader, 0, max);
-    if let Some(limit) = out.budget.breach() {
+    if let Some(limit) = meter.breach() {
         return Err(Failure::Limit(limit));
     }
     match yaml {

@@ -1,110 +1,13 @@
 //! What language a file is written in: by extension, then by shebang,
 //! then text or binary by content.
+//!
+//! Languages cordon has no rules for (C, Go, HTML...) are plain
+//! [`Language::Text`].
 
-use std::fmt;
-
-use serde::Serialize;
+pub use cordon_report::Language;
 
 /// How much of a file is looked at to tell text from binary.
 const SNIFF_LEN: usize = 8192;
-
-/// The language of a file, as far as the scanner cares.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[non_exhaustive]
-pub enum Language {
-    /// Python source, and `.pth` files, whose `import` lines run.
-    Python,
-    /// JavaScript, CommonJS or ES modules.
-    JavaScript,
-    /// TypeScript.
-    TypeScript,
-    /// POSIX shell, bash, zsh.
-    Shell,
-    /// Rust.
-    Rust,
-    /// Ruby, `Rakefile`s and gemspecs.
-    Ruby,
-    /// PowerShell.
-    PowerShell,
-    /// Windows batch files.
-    Batch,
-    /// C and C headers.
-    C,
-    /// C++.
-    Cpp,
-    /// Go.
-    Go,
-    /// Java.
-    Java,
-    /// Perl.
-    Perl,
-    /// PHP.
-    Php,
-    /// HTML.
-    Html,
-    /// JSON.
-    Json,
-    /// TOML.
-    Toml,
-    /// YAML.
-    Yaml,
-    /// XML.
-    Xml,
-    /// INI-style configuration (`setup.cfg`, `.ini`).
-    Ini,
-    /// Markdown.
-    Markdown,
-    /// Any other text.
-    Text,
-    /// Not text: a NUL byte in the first 8 KiB.
-    Binary,
-}
-
-impl Language {
-    /// A short stable name, as rules name languages: `python`, `shell`.
-    pub fn id(&self) -> &'static str {
-        match self {
-            Language::Python => "python",
-            Language::JavaScript => "javascript",
-            Language::TypeScript => "typescript",
-            Language::Shell => "shell",
-            Language::Rust => "rust",
-            Language::Ruby => "ruby",
-            Language::PowerShell => "powershell",
-            Language::Batch => "batch",
-            Language::C => "c",
-            Language::Cpp => "cpp",
-            Language::Go => "go",
-            Language::Java => "java",
-            Language::Perl => "perl",
-            Language::Php => "php",
-            Language::Html => "html",
-            Language::Json => "json",
-            Language::Toml => "toml",
-            Language::Yaml => "yaml",
-            Language::Xml => "xml",
-            Language::Ini => "ini",
-            Language::Markdown => "markdown",
-            Language::Text => "text",
-            Language::Binary => "binary",
-        }
-    }
-}
-
-impl fmt::Display for Language {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.id())
-    }
-}
-
-impl Serialize for Language {
-    fn serialize<S: serde::Serializer>(
-        &self,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.id())
-    }
-}
 
 /// The language of the file at `path` holding `data`.
 pub fn detect(path: &str, data: &[u8]) -> Language {
@@ -127,7 +30,6 @@ fn by_name(name: &str) -> Option<Language> {
     let lower = name.to_ascii_lowercase();
     match lower.as_str() {
         "rakefile" | "gemfile" => return Some(Language::Ruby),
-        "setup.cfg" => return Some(Language::Ini),
         _ => {}
     }
     let (_, extension) = lower.rsplit_once('.')?;
@@ -140,19 +42,10 @@ fn by_name(name: &str) -> Option<Language> {
         "rb" | "rake" | "gemspec" => Language::Ruby,
         "ps1" | "psm1" | "psd1" => Language::PowerShell,
         "bat" | "cmd" => Language::Batch,
-        "c" | "h" => Language::C,
-        "cc" | "cpp" | "cxx" | "hpp" | "hh" | "hxx" => Language::Cpp,
-        "go" => Language::Go,
-        "java" => Language::Java,
-        "pl" | "pm" => Language::Perl,
-        "php" => Language::Php,
-        "html" | "htm" => Language::Html,
         "json" => Language::Json,
         "toml" => Language::Toml,
         "yml" | "yaml" => Language::Yaml,
-        "xml" => Language::Xml,
-        "ini" | "cfg" => Language::Ini,
-        "md" | "markdown" => Language::Markdown,
+        "md" | "markdown" | "rst" => Language::Markdown,
         _ => return None,
     };
     Some(language)
@@ -183,8 +76,6 @@ fn interpreter(program: &str) -> Option<Language> {
             Language::Shell
         }
         "ruby" => Language::Ruby,
-        "perl" => Language::Perl,
-        "php" => Language::Php,
         "pwsh" | "powershell" => Language::PowerShell,
         _ => return None,
     };
@@ -223,20 +114,5 @@ mod tests {
         assert_eq!(detect("LICENSE", b"MIT"), Language::Text);
         assert_eq!(detect("lib.so", b"\x7fELF\x02\x01\x00"), Language::Binary);
         assert_eq!(detect("x.unknown", b"#!/opt/weird\n"), Language::Text);
-    }
-
-    #[test]
-    fn ids_are_unique() {
-        let all = [
-            Language::Python,
-            Language::JavaScript,
-            Language::TypeScript,
-            Language::Shell,
-            Language::Text,
-            Language::Binary,
-        ];
-        let ids: std::collections::HashSet<_> =
-            all.iter().map(|l| l.id()).collect();
-        assert_eq!(ids.len(), all.len());
     }
 }

@@ -74,7 +74,7 @@ pub use crate::anomaly::{Anomaly, AnomalyKind};
 pub use crate::error::Error;
 pub use crate::language::{Language, detect as detect_language};
 pub use crate::limits::{Limit, Limits, RATIO_EXEMPT_BYTES};
-pub use crate::metadata::{INSTALL_SCRIPTS, Metadata};
+pub use crate::metadata::{INSTALL_SCRIPTS, Metadata, PREPARE_SCRIPTS};
 pub use crate::sniff::Format;
 
 use crate::collect::{Collector, RawFile};
@@ -234,7 +234,7 @@ fn assemble(
     out: Collector<'_>,
     gemspec: Option<&str>,
 ) -> Package {
-    let facts = manifest::read(&out.files, gemspec);
+    let facts = manifest::read(&out.files, format, gemspec);
     let files =
         out.files.into_iter().map(|raw| classify(raw, &facts)).collect();
     let identity = facts.identity.clone();
@@ -253,7 +253,7 @@ fn assemble(
 fn classify(raw: RawFile, facts: &metadata::Facts) -> PackageFile {
     PackageFile {
         language: language::detect(&raw.path, &raw.data),
-        role: role::role(&raw.path, facts),
+        role: role::role(&raw.path, raw.depth, facts),
         path: raw.path,
         data: raw.data,
     }

@@ -123,13 +123,24 @@ impl Budget {
         Ok(())
     }
 
-    /// The limit that was passed, if any: readers that wrap errors
-    /// still let the caller tell a limit from a broken archive.
+    /// The entries counted so far.
+    pub(crate) fn entries(&self) -> u64 {
+        self.entries.get()
+    }
+
+    /// The bytes counted so far.
+    pub(crate) fn total(&self) -> u64 {
+        self.total.get()
+    }
+
+    /// The package-wide limit that was passed, if any: readers that
+    /// wrap errors still let the caller tell a limit from a broken
+    /// archive.
     pub(crate) fn breach(&self) -> Option<Limit> {
         self.breach.get()
     }
 
-    /// Records a breach once and returns it.
+    /// Records a package-wide breach once and returns it.
     pub(crate) fn fail(&self, limit: Limit) -> Limit {
         if self.breach.get().is_none() {
             self.breach.set(Some(limit));
@@ -144,6 +155,7 @@ pub(crate) struct Meter<'b> {
     budget: &'b Budget,
     compressed: Option<u64>,
     produced: Cell<u64>,
+    ratio_breach: Cell<Option<Limit>>,
     inner_error: RefCell<Option<io::Error>>,
 }
 
@@ -155,6 +167,7 @@ impl<'b> Meter<'b> {
             budget,
             compressed,
             produced: Cell::new(0),
+            ratio_breach: Cell::new(None),
             inner_error: RefCell::new(None),
         }
     }
@@ -168,9 +181,18 @@ impl<'b> Meter<'b> {
         let max_ratio = self.budget.limits.max_ratio;
         let allowed = compressed.max(1).saturating_mul(max_ratio);
         if produced > RATIO_EXEMPT_BYTES && produced > allowed {
-            return Err(self.budget.fail(Limit::Ratio(max_ratio)));
+            let limit = Limit::Ratio(max_ratio);
+            self.ratio_breach.set(Some(limit));
+            return Err(limit);
         }
         Ok(())
+    }
+
+    /// The limit this stream passed, if any. A ratio belongs to one
+    /// archive: a nested archive over it spoils only itself, while the
+    /// package's own entry and size limits are shared.
+    pub(crate) fn breach(&self) -> Option<Limit> {
+        self.budget.breach().or(self.ratio_breach.get())
     }
 
     /// Takes the error the metered reader's source returned, if any:
@@ -183,6 +205,18 @@ impl<'b> Meter<'b> {
     pub(crate) fn reader<R: Read>(&self, inner: R) -> Metered<'_, 'b, R> {
         Metered { inner, meter: self }
     }
+}
+
+/// Whether an archive of `compressed` bytes that claims to hold
+/// `claimed` bytes would pass the ratio limit; lets a zip bomb that
+/// tells the truth about its sizes be refused before it is inflated.
+pub(crate) fn claim_within_ratio(
+    limits: &Limits,
+    claimed: u64,
+    compressed: u64,
+) -> bool {
+    let allowed = compressed.max(1).saturating_mul(limits.max_ratio);
+    claimed <= RATIO_EXEMPT_BYTES || claimed <= allowed
 }
 
 /// A reader whose bytes are counted by a [`Meter`]; passing a limit
@@ -247,6 +281,8 @@ mod tests {
 
         assert!(meter.add(RATIO_EXEMPT_BYTES).is_ok());
         assert_eq!(meter.add(1), Err(Limit::Ratio(250)));
+        assert_eq!(meter.breach(), Some(Limit::Ratio(250)));
+        assert_eq!(budget.breach(), None);
     }
 
     #[test]

@@ -11,15 +11,16 @@ use std::collections::{BTreeMap, HashSet};
 use cordon_report::Ecosystem;
 use serde::Serialize;
 
-/// The npm lifecycle scripts that run when a package is installed.
-pub const INSTALL_SCRIPTS: [&str; 6] = [
-    "preinstall",
-    "install",
-    "postinstall",
-    "preprepare",
-    "prepare",
-    "postprepare",
-];
+/// The npm lifecycle scripts that run when a package is installed from
+/// a registry tarball.
+pub const INSTALL_SCRIPTS: [&str; 3] =
+    ["preinstall", "install", "postinstall"];
+
+/// The npm lifecycle scripts that also run when a package is installed
+/// from a directory or a git repository (never from a registry tarball,
+/// where they ran before it was published).
+pub const PREPARE_SCRIPTS: [&str; 3] =
+    ["preprepare", "prepare", "postprepare"];
 
 /// What the manifests say beyond name and version.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -32,6 +33,9 @@ pub struct Metadata {
     pub manifests: Vec<String>,
     /// The npm `scripts` map of `package.json`.
     pub scripts: BTreeMap<String, String>,
+    /// The npm lifecycle scripts of [`scripts`](Self::scripts) that run
+    /// when this package is installed, in the order npm runs them.
+    pub install_hooks: Vec<String>,
     /// The Python build backend named in `pyproject.toml`.
     pub build_backend: Option<String>,
     /// Whether the Rust crate is a procedural macro, whose code runs
@@ -48,8 +52,9 @@ pub struct Metadata {
 impl Metadata {
     /// The npm scripts that run at install time, with their commands.
     pub fn install_scripts(&self) -> impl Iterator<Item = (&str, &str)> {
-        INSTALL_SCRIPTS.into_iter().filter_map(|hook| {
-            self.scripts.get(hook).map(|command| (hook, command.as_str()))
+        self.install_hooks.iter().filter_map(|hook| {
+            let command = self.scripts.get(hook)?;
+            Some((hook.as_str(), command.as_str()))
         })
     }
 }

@@ -8,7 +8,10 @@
 //! directory of an sdist (`foo-1.0/`) or npm tarball (`package/`).
 //!
 //! Benchmarks (`benches/`, `benchmarks/`) count as tests: like tests,
-//! they run only when a developer asks.
+//! they run only when a developer asks. Files of archives nested in the
+//! package are data until something unpacks them: they get the test,
+//! docs and example roles of their place, and otherwise
+//! [`Role::Other`], never install or import.
 
 use cordon_report::Role;
 
@@ -47,16 +50,23 @@ const DOC_NAMES: [&str; 9] = [
     "copying",
 ];
 
-/// The role of the file at `path` (a full path in the package).
-pub(crate) fn role(path: &str, facts: &Facts) -> Role {
-    if facts.install.contains(path) {
-        return Role::Install;
-    }
+/// The role of the file at `path` (a full path in the package), found
+/// `depth` archives deep.
+pub(crate) fn role(path: &str, depth: u32, facts: &Facts) -> Role {
     let rel = path.strip_prefix(facts.metadata.root.as_str()).unwrap_or(path);
     let (dirs, name) = match rel.rsplit_once('/') {
         Some((dirs, name)) => (dirs, name),
         None => ("", rel),
     };
+    if depth > 0 {
+        return match by_convention(dirs, name) {
+            Role::Import => Role::Other,
+            role => role,
+        };
+    }
+    if facts.install.contains(path) {
+        return Role::Install;
+    }
     if runs_at_install(dirs, name) {
         return Role::Install;
     }
@@ -158,8 +168,21 @@ mod tests {
             ("foo-1.0/src/a.spec.ts", Role::Test),
         ];
         for (path, role) in cases {
-            assert_eq!(super::role(path, &facts), role, "{path}");
+            assert_eq!(super::role(path, 0, &facts), role, "{path}");
         }
+    }
+
+    #[test]
+    fn nested_archives_hold_data() {
+        let facts = facts("v-1.0/");
+        let wheel = "v-1.0/embed/setuptools.whl";
+
+        let pth =
+            role(&format!("{wheel}/distutils-precedence.pth"), 1, &facts);
+        let init = role(&format!("{wheel}/setuptools/__init__.py"), 1, &facts);
+        let test = role("v-1.0/tests/data.zip/setup.py", 1, &facts);
+
+        assert_eq!((pth, init, test), (Role::Other, Role::Other, Role::Test));
     }
 
     #[test]
@@ -168,8 +191,8 @@ mod tests {
         facts.install.insert("package/test/setup.js".into());
         facts.import.insert("package/examples/main.js".into());
 
-        assert_eq!(role("package/test/setup.js", &facts), Role::Install);
-        assert_eq!(role("package/examples/main.js", &facts), Role::Import);
-        assert_eq!(role("package/test/other.js", &facts), Role::Test);
+        assert_eq!(role("package/test/setup.js", 0, &facts), Role::Install);
+        assert_eq!(role("package/examples/main.js", 0, &facts), Role::Import);
+        assert_eq!(role("package/test/other.js", 0, &facts), Role::Test);
     }
 }

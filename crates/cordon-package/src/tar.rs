@@ -27,7 +27,7 @@ pub(crate) fn read(
     };
     let meter = Meter::new(out.budget, compressed);
     let result = read_entries(meter.reader(decoder(compression, bytes)), out);
-    result.map_err(|error| failure(compression, &meter, out, error))
+    result.map_err(|error| failure(compression, &meter, error))
 }
 
 /// Reads every entry of a tar stream.
@@ -107,10 +107,9 @@ fn read_file<R: Read>(
 fn failure(
     compression: Compression,
     meter: &Meter<'_>,
-    out: &Collector<'_>,
     error: io::Error,
 ) -> Failure {
-    if let Some(limit) = out.budget.breach() {
+    if let Some(limit) = meter.breach() {
         return Failure::Limit(limit);
     }
     let (layer, error) = match meter.take_inner_error() {

@@ -13,7 +13,7 @@ use zip::ZipArchive;
 use crate::anomaly::AnomalyKind;
 use crate::collect::Collector;
 use crate::error::Failure;
-use crate::limits::{Limit, Meter, read_at_most};
+use crate::limits::{Limit, Meter, claim_within_ratio, read_at_most};
 use crate::path::quoted;
 
 /// The file type bits of a unix mode.
@@ -34,9 +34,14 @@ pub(crate) fn read(
 ) -> Result<(), Failure> {
     let mut archive = ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| Failure::Corrupt(format!("invalid zip archive: {e}")))?;
-    let max_entries = out.budget.limits().max_entries;
-    if archive.len() as u64 > max_entries {
-        return Err(out.budget.fail(Limit::Entries(max_entries)).into());
+    let limits = *out.budget.limits();
+    if archive.len() as u64 > limits.max_entries {
+        let limit = Limit::Entries(limits.max_entries);
+        return Err(out.budget.fail(limit).into());
+    }
+    let claimed = claimed_size(&archive, limits.max_entry_size);
+    if !claim_within_ratio(&limits, claimed, bytes.len() as u64) {
+        return Err(Failure::Limit(Limit::Ratio(limits.max_ratio)));
     }
 
     let meter = Meter::new(out.budget, Some(bytes.len() as u64));
@@ -45,6 +50,23 @@ pub(crate) fn read(
         read_entry(&mut archive, index, &meter, out)?;
     }
     Ok(())
+}
+
+/// How many entries a zip archive holds and how many bytes the ones
+/// that would be read claim to hold, from its central directory alone.
+pub(crate) fn census(bytes: &[u8], max_entry_size: u64) -> Option<(u64, u64)> {
+    let archive = ZipArchive::new(Cursor::new(bytes)).ok()?;
+    Some((archive.len() as u64, claimed_size(&archive, max_entry_size)))
+}
+
+/// The sizes claimed by entries no larger than `max_entry_size` (larger
+/// ones are skipped unread), added up.
+fn claimed_size(archive: &Archive<'_>, max_entry_size: u64) -> u64 {
+    (0..archive.len())
+        .filter_map(|index| archive.by_index_data(index).ok())
+        .map(|entry| entry.size())
+        .filter(|&size| size <= max_entry_size)
+        .fold(0, u64::saturating_add)
 }
 
 /// What the central directory says about one entry.
@@ -121,7 +143,7 @@ fn read_file(
     match read_at_most(meter.reader(file), claimed, max) {
         Ok(Some(data)) => out.file(path, data),
         Ok(None) => out.too_large(&path, None),
-        Err(e) => match out.budget.breach() {
+        Err(e) => match meter.breach() {
             Some(limit) => return Err(Failure::Limit(limit)),
             None => {
                 let detail = e.to_string();
@@ -146,7 +168,7 @@ fn symlink(
         let mut reader = meter.reader(file).take(MAX_LINK_TARGET);
         let _ = reader.read_to_end(&mut target);
     }
-    if let Some(limit) = out.budget.breach() {
+    if let Some(limit) = meter.breach() {
         return Err(Failure::Limit(limit));
     }
     let target = String::from_utf8_lossy(&target);

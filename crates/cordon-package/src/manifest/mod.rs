@@ -10,12 +10,17 @@ use std::collections::HashMap;
 
 use crate::collect::RawFile;
 use crate::metadata::Facts;
+use crate::sniff::Format;
 
 /// Names of directories that hold metadata, never a package's root.
 const METADATA_DIRS: [&str; 3] = [".dist-info", ".egg-info", "EGG-INFO"];
 
 /// Reads every manifest at the package's root.
-pub(crate) fn read(files: &[RawFile], gemspec: Option<&str>) -> Facts {
+pub(crate) fn read(
+    files: &[RawFile],
+    format: Format,
+    gemspec: Option<&str>,
+) -> Facts {
     let tree = Tree::new(files);
     let mut facts = Facts::default();
     facts.metadata.root = tree.root.clone();
@@ -24,7 +29,7 @@ pub(crate) fn read(files: &[RawFile], gemspec: Option<&str>) -> Facts {
         gem::read(yaml, &tree, &mut facts);
     }
     python::read(&tree, &mut facts);
-    npm::read(&tree, &mut facts);
+    npm::read(&tree, format == Format::Directory, &mut facts);
     cargo::read(&tree, &mut facts);
     facts
 }

@@ -8,7 +8,7 @@ use cordon_report::Ecosystem;
 use serde_json::Value;
 
 use super::{Tree, text};
-use crate::metadata::{Facts, INSTALL_SCRIPTS, Identity};
+use crate::metadata::{Facts, INSTALL_SCRIPTS, Identity, PREPARE_SCRIPTS};
 
 /// How many `npm run` hops are followed from a lifecycle script.
 const MAX_RUN_DEPTH: usize = 8;
@@ -16,8 +16,9 @@ const MAX_RUN_DEPTH: usize = 8;
 /// Suffixes node tries when a script or entry point omits them.
 const SUFFIXES: [&str; 6] = ["", ".js", ".cjs", ".mjs", "/index.js", ".json"];
 
-/// Reads the `package.json` at the root.
-pub(super) fn read(tree: &Tree<'_>, facts: &mut Facts) {
+/// Reads the `package.json` at the root; `prepare` scripts count when
+/// the package is a directory.
+pub(super) fn read(tree: &Tree<'_>, directory: bool, facts: &mut Facts) {
     let Some(data) = tree.get("package.json") else { return };
     let manifest = tree.full("package.json");
     facts.manifest(manifest.clone());
@@ -33,6 +34,7 @@ pub(super) fn read(tree: &Tree<'_>, facts: &mut Facts) {
         rank: 2,
     });
     facts.metadata.scripts = scripts(json.get("scripts"));
+    facts.metadata.install_hooks = hooks(&facts.metadata.scripts, directory);
     install_files(tree, facts, &manifest);
     entry_points(&json, tree, facts);
     dependencies(&json, facts);
@@ -50,13 +52,24 @@ fn scripts(value: Option<&Value>) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The lifecycle scripts that run at install, in npm's order.
+fn hooks(scripts: &BTreeMap<String, String>, directory: bool) -> Vec<String> {
+    let prepare = PREPARE_SCRIPTS.iter().filter(|_| directory);
+    INSTALL_SCRIPTS
+        .iter()
+        .chain(prepare)
+        .filter(|hook| scripts.contains_key(**hook))
+        .map(|hook| hook.to_string())
+        .collect()
+}
+
 /// Marks the files the install scripts run, and `package.json` itself
 /// when it has install scripts: the commands live there.
 fn install_files(tree: &Tree<'_>, facts: &mut Facts, manifest: &str) {
     let scripts = &facts.metadata.scripts;
     let mut found = HashSet::new();
     let mut visited = HashSet::new();
-    for hook in INSTALL_SCRIPTS {
+    for hook in &facts.metadata.install_hooks {
         follow(hook, scripts, tree, 0, &mut visited, &mut found);
     }
     if !visited.is_empty() {
@@ -181,6 +194,10 @@ mod tests {
     use crate::collect::RawFile;
 
     fn facts_of(manifest: &str, paths: &[&str]) -> Facts {
+        facts_in(manifest, paths, false)
+    }
+
+    fn facts_in(manifest: &str, paths: &[&str], directory: bool) -> Facts {
         let mut files: Vec<RawFile> = paths
             .iter()
             .map(|p| RawFile {
@@ -196,7 +213,7 @@ mod tests {
         });
         let tree = Tree::new(&files);
         let mut facts = Facts::default();
-        read(&tree, &mut facts);
+        read(&tree, directory, &mut facts);
         facts
     }
 
@@ -261,6 +278,19 @@ mod tests {
                 "package/lib/util.js"
             ]
         );
+    }
+
+    #[test]
+    fn prepare_runs_only_for_directories() {
+        let manifest = r#"{"scripts": {"prepare": "bash build.sh"}}"#;
+
+        let tarball = facts_in(manifest, &["build.sh"], false);
+        let directory = facts_in(manifest, &["build.sh"], true);
+
+        assert!(tarball.install.is_empty());
+        assert!(tarball.metadata.install_hooks.is_empty());
+        assert!(directory.install.contains("package/build.sh"));
+        assert_eq!(directory.metadata.install_hooks, ["prepare"]);
     }
 
     #[test]
