@@ -1,0 +1,167 @@
+//! Compiling a checked rule into what the scanner runs: regexes, queries
+//! per grammar, the literals that prefilter it and its message
+//! template.
+
+use regex::bytes::{Regex, RegexBuilder};
+
+use crate::anomaly;
+use crate::grammar::Grammar;
+use crate::prefilter;
+use crate::query::{CompiledQuery, QueryProblem};
+use crate::rule::{MatchSpec, Mode, Rule};
+use crate::template::Template;
+
+/// The most memory one compiled regex may take. Rules are data, and a
+/// user's rule file must not be able to make cordon build an enormous
+/// automaton.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// The most memory the lazy DFA of one regex may cache.
+const REGEX_DFA_SIZE_LIMIT: usize = 1 << 20;
+
+/// A rule ready to run.
+pub(crate) struct CompiledRule {
+    pub(crate) matcher: Matcher,
+    /// The message template, when the rule has one.
+    pub(crate) template: Option<Template>,
+    /// Literals one of which must occur for the rule to match; `None`
+    /// when the rule runs on every file it applies to.
+    pub(crate) literals: Option<Vec<Vec<u8>>>,
+}
+
+/// The compiled matcher of a rule.
+pub(crate) enum Matcher {
+    /// Literal and regex rules.
+    Regex { regexes: Vec<Regex>, mode: Mode },
+    /// Query rules, one compiled query per grammar.
+    Query(Vec<CompiledQuery>),
+    /// Anomaly rules, by anomaly kind.
+    Anomaly(String),
+}
+
+impl CompiledRule {
+    /// The query compiled for `grammar`, for a query rule.
+    pub(crate) fn query_for(
+        &self,
+        grammar: Grammar,
+    ) -> Option<&CompiledQuery> {
+        match &self.matcher {
+            Matcher::Query(list) => list.iter().find(|q| q.grammar == grammar),
+            _ => None,
+        }
+    }
+}
+
+/// Compiles `rule`.
+pub(crate) fn compile(rule: &Rule) -> Result<CompiledRule, QueryProblem> {
+    let plain = |reason: String| QueryProblem { row: None, reason };
+    let (matcher, literals) = match &rule.matcher {
+        MatchSpec::Literal { patterns, mode, case_insensitive } => {
+            literal(patterns, *mode, *case_insensitive).map_err(plain)?
+        }
+        MatchSpec::Regex { patterns, mode, requires } => {
+            regex(patterns, *mode, requires.as_deref()).map_err(plain)?
+        }
+        MatchSpec::Query { query, requires } => {
+            let literals = (!requires.is_empty()).then(|| to_bytes(requires));
+            (Matcher::Query(queries(rule, query)?), literals)
+        }
+        MatchSpec::Anomaly { anomaly: kind } => {
+            anomaly::check_kind(kind).map_err(plain)?;
+            (Matcher::Anomaly(kind.clone()), None)
+        }
+    };
+    let template = template(rule, &matcher).map_err(plain)?;
+    Ok(CompiledRule { matcher, template, literals })
+}
+
+/// The literals of a rule's prefilter; `None` when it runs on every
+/// file.
+type Literals = Option<Vec<Vec<u8>>>;
+
+fn literal(
+    patterns: &[String],
+    mode: Mode,
+    case_insensitive: bool,
+) -> Result<(Matcher, Literals), String> {
+    let flags = if case_insensitive { "(?i-u)" } else { "(?-u)" };
+    let escaped: Vec<String> =
+        patterns.iter().map(|p| regex::escape(p)).collect();
+    let sources = match mode {
+        Mode::Any => vec![format!("{flags}(?:{})", escaped.join("|"))],
+        Mode::All => escaped.iter().map(|e| format!("{flags}{e}")).collect(),
+    };
+    let regexes =
+        sources.iter().map(|s| build_regex(s)).collect::<Result<_, _>>()?;
+    Ok((Matcher::Regex { regexes, mode }, Some(to_bytes(patterns))))
+}
+
+fn regex(
+    patterns: &[String],
+    mode: Mode,
+    requires: Option<&[String]>,
+) -> Result<(Matcher, Literals), String> {
+    let regexes =
+        patterns.iter().map(|p| build_regex(p)).collect::<Result<_, _>>()?;
+    let literals = match requires {
+        Some(list) => Some(to_bytes(list)),
+        None => prefilter::derive_literals(patterns, mode == Mode::All),
+    };
+    Ok((Matcher::Regex { regexes, mode }, literals))
+}
+
+fn build_regex(source: &str) -> Result<Regex, String> {
+    RegexBuilder::new(source)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
+        .build()
+        .map_err(|e| {
+            format!("invalid regex `{source}`: {}", one_line(&e.to_string()))
+        })
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn queries(
+    rule: &Rule,
+    source: &str,
+) -> Result<Vec<CompiledQuery>, QueryProblem> {
+    let Some(languages) = &rule.languages else {
+        let reason = "a query rule must list its languages".to_string();
+        return Err(QueryProblem { row: None, reason });
+    };
+    let mut compiled = Vec::new();
+    for &language in languages {
+        let grammars = Grammar::for_language(language);
+        if grammars.is_empty() {
+            let reason = format!("cordon has no grammar for `{language}`");
+            return Err(QueryProblem { row: None, reason });
+        }
+        for &grammar in grammars {
+            compiled.push(CompiledQuery::new(grammar, source)?);
+        }
+    }
+    Ok(compiled)
+}
+
+fn template(
+    rule: &Rule,
+    matcher: &Matcher,
+) -> Result<Option<Template>, String> {
+    let Some(text) = &rule.message else { return Ok(None) };
+    let names: Vec<&str> = match matcher {
+        Matcher::Regex { .. } => vec!["match"],
+        Matcher::Query(list) => list
+            .first()
+            .map(|q| q.capture_names().to_vec())
+            .unwrap_or_default(),
+        Matcher::Anomaly(_) => vec!["detail"],
+    };
+    Template::new(text, &names).map(Some)
+}
+
+fn to_bytes(list: &[String]) -> Vec<Vec<u8>> {
+    list.iter().map(|s| s.as_bytes().to_vec()).collect()
+}

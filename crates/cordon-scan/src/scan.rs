@@ -1,0 +1,274 @@
+//! Scanning one file: the prefilter pass, then the regexes and the
+//! queries of the rules it let through, into findings.
+//!
+//! A file is read once by the literal automaton for all rules. Regex
+//! rules then run over the bytes; query rules share one parse of the file
+//! with the grammar of its language, made only when at least one query
+//! rule passed the prefilter. Files too big or too minified to parse are
+//! still read by the regex and literal rules.
+
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use cordon_report::{Finding, Language, Role};
+use regex::bytes::Regex;
+
+use crate::compile::Matcher;
+use crate::engine::Engine;
+use crate::grammar::Grammar;
+use crate::location::TextIndex;
+use crate::rule::Mode;
+
+/// The largest file cordon parses into a syntax tree.
+pub const MAX_PARSE_BYTES: usize = 2 << 20;
+
+/// Files larger than this whose lines average more than
+/// [`MINIFIED_LINE_BYTES`] are taken for minified bundles and not
+/// parsed: the trees are huge and queries over them slow, while the
+/// regex rules still read them.
+pub const MINIFIED_MIN_BYTES: usize = 256 << 10;
+
+/// The average line length from which a large file counts as minified.
+pub const MINIFIED_LINE_BYTES: usize = 1000;
+
+/// The time one file may spend being parsed and queried; what the
+/// queries have not reached by then is not reported.
+pub const FILE_QUERY_BUDGET: Duration = Duration::from_secs(3);
+
+/// The most findings one rule reports in one file. More matches of the
+/// same rule in the same file add nothing a reader needs.
+pub const MAX_FINDINGS_PER_RULE: usize = 5;
+
+/// One file to scan, borrowed from wherever the caller keeps it.
+#[derive(Clone, Copy, Debug)]
+pub struct ScanFile<'a> {
+    /// The file's `/`-separated path inside the package.
+    pub path: &'a str,
+    /// The file's language.
+    pub language: Language,
+    /// When the file's code runs.
+    pub role: Role,
+    /// The file's bytes, which need not be UTF-8.
+    pub data: &'a [u8],
+}
+
+/// Scans one file with every rule of `engine` that applies to it.
+pub(crate) fn scan_file(engine: &Engine, file: &ScanFile<'_>) -> Vec<Finding> {
+    let candidates: Vec<usize> = (0..engine.rules().len())
+        .filter(|&i| {
+            engine.rules()[i].applies_to(file.language, file.role, file.path)
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Vec::new();
+    }
+
+    let passed = engine.prefilter().run(file.data);
+    let mut collector = Collector::new(engine, file);
+    let mut query_rules = Vec::new();
+    for index in candidates.into_iter().filter(|&i| passed.contains(i)) {
+        match &engine.compiled(index).matcher {
+            Matcher::Regex { regexes, mode } => {
+                run_regexes(&mut collector, index, regexes, *mode);
+            }
+            Matcher::Query(_) => query_rules.push(index),
+            Matcher::Anomaly(_) => {}
+        }
+    }
+
+    if !query_rules.is_empty() {
+        run_queries(engine, file, &query_rules, &mut collector);
+    }
+    collector.findings
+}
+
+fn run_regexes(
+    collector: &mut Collector<'_, '_>,
+    rule: usize,
+    regexes: &[Regex],
+    mode: Mode,
+) {
+    let data = collector.file.data;
+    match mode {
+        Mode::Any => {
+            for regex in regexes {
+                for m in regex.find_iter(data) {
+                    let text = m.as_bytes();
+                    let flow =
+                        collector
+                            .add(rule, m.start(), m.end(), &|_| Some(text));
+                    if flow.is_break() {
+                        return;
+                    }
+                }
+            }
+        }
+        Mode::All => {
+            let firsts: Option<Vec<_>> =
+                regexes.iter().map(|r| r.find(data)).collect();
+            if let Some(first) = firsts.as_ref().and_then(|f| f.first()) {
+                let text = first.as_bytes();
+                let _ =
+                    collector.add(rule, first.start(), first.end(), &|_| {
+                        Some(text)
+                    });
+            }
+        }
+    }
+}
+
+fn run_queries(
+    engine: &Engine,
+    file: &ScanFile<'_>,
+    rules: &[usize],
+    collector: &mut Collector<'_, '_>,
+) {
+    let Some(grammar) = Grammar::for_file(file.language, file.path) else {
+        return;
+    };
+    if !worth_parsing(file) {
+        return;
+    }
+    let deadline = Instant::now() + FILE_QUERY_BUDGET;
+    let Some(tree) = parse(grammar, file, deadline) else { return };
+
+    let data = file.data;
+    for &rule in rules {
+        let Some(query) = engine.compiled(rule).query_for(grammar) else {
+            continue;
+        };
+        query.run(&tree, data, deadline, |node, capture| {
+            let text = |name: &str| {
+                let n = capture(name)?;
+                data.get(n.start_byte()..n.end_byte())
+            };
+            collector.add(rule, node.start_byte(), node.end_byte(), &text)
+        });
+    }
+}
+
+/// Whether a file is small and plain enough to parse; says why not at
+/// debug level.
+fn worth_parsing(file: &ScanFile<'_>) -> bool {
+    let size = file.data.len();
+    if size > MAX_PARSE_BYTES {
+        tracing::debug!(
+            path = file.path,
+            size,
+            "not parsing: over the size limit"
+        );
+        return false;
+    }
+    let lines = file.data.iter().filter(|&&b| b == b'\n').count() + 1;
+    if size > MINIFIED_MIN_BYTES && size / lines > MINIFIED_LINE_BYTES {
+        tracing::debug!(
+            path = file.path,
+            size,
+            lines,
+            "not parsing: minified"
+        );
+        return false;
+    }
+    true
+}
+
+fn parse(
+    grammar: Grammar,
+    file: &ScanFile<'_>,
+    deadline: Instant,
+) -> Option<tree_sitter::Tree> {
+    let mut parser = tree_sitter::Parser::new();
+    if parser.set_language(&grammar.language()).is_err() {
+        tracing::debug!(grammar = grammar.name(), "grammar does not load");
+        return None;
+    }
+    let data = file.data;
+    let mut read = |offset: usize, _| data.get(offset..).unwrap_or_default();
+    let mut on_progress = |_: &tree_sitter::ParseState| {
+        if Instant::now() > deadline {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let options =
+        tree_sitter::ParseOptions::new().progress_callback(&mut on_progress);
+    let tree = parser.parse_with_options(&mut read, None, Some(options));
+    if tree.is_none() {
+        tracing::debug!(
+            path = file.path,
+            "not queried: parsing took too long"
+        );
+    }
+    tree
+}
+
+/// Turns matches of one file into findings, once per rule and place and
+/// at most [`MAX_FINDINGS_PER_RULE`] per rule.
+struct Collector<'e, 'f> {
+    engine: &'e Engine,
+    file: &'f ScanFile<'f>,
+    index: TextIndex<'f>,
+    seen: HashSet<(usize, usize)>,
+    counts: Vec<usize>,
+    findings: Vec<Finding>,
+}
+
+impl<'e, 'f> Collector<'e, 'f> {
+    fn new(engine: &'e Engine, file: &'f ScanFile<'f>) -> Self {
+        Collector {
+            engine,
+            file,
+            index: TextIndex::new(file.data),
+            seen: HashSet::new(),
+            counts: vec![0; engine.rules().len()],
+            findings: Vec::new(),
+        }
+    }
+
+    /// Records a match of `rule` over `start..end`; breaks once the rule
+    /// has reported all it may in this file.
+    fn add<'t>(
+        &mut self,
+        rule: usize,
+        start: usize,
+        end: usize,
+        captured: &dyn Fn(&str) -> Option<&'t [u8]>,
+    ) -> ControlFlow<()> {
+        if self.counts[rule] >= MAX_FINDINGS_PER_RULE {
+            return ControlFlow::Break(());
+        }
+        if !self.seen.insert((rule, start)) {
+            return ControlFlow::Continue(());
+        }
+        self.counts[rule] += 1;
+
+        let spec = &self.engine.rules()[rule];
+        let message = match &self.engine.compiled(rule).template {
+            Some(template) => template.render(captured),
+            None => spec.summary.clone(),
+        };
+        let (line, column) = self.index.position(start);
+        self.findings.push(Finding {
+            rule: spec.id.clone(),
+            severity: spec.severity,
+            path: self.file.path.to_string(),
+            line,
+            column,
+            message,
+            snippet: self.index.snippet(start, end),
+            role: self.file.role,
+        });
+
+        if self.counts[rule] >= MAX_FINDINGS_PER_RULE {
+            tracing::debug!(
+                rule = spec.id,
+                path = self.file.path,
+                "finding limit reached"
+            );
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    }
+}
