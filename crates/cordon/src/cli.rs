@@ -92,3 +92,26 @@ pub fn failure_code(err: &anyhow::Error) -> u8 {
         None => 2,
     }
 }
+
+/// Whether to colour output: `always` and `never` say so; `auto` colours
+/// a terminal unless `NO_COLOR` is set to anything non-empty.
+pub fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            let no_color = std::env::var_os("NO_COLOR")
+                .is_some_and(|value| !value.is_empty());
+            to_terminal && !no_color
+        }
+    }
+}
+
+/// Treats a closed pipe on stdout (`cordon scan | head`) as success: the
+/// reader has all it wanted.
+pub fn ignore_broken_pipe(result: std::io::Result<()>) -> std::io::Result<()> {
+    match result {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}

@@ -5,6 +5,7 @@ mod cli;
 mod rules;
 mod run;
 mod scan;
+mod size;
 
 use std::process::ExitCode;
 
