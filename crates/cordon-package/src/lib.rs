@@ -167,6 +167,9 @@ pub fn read_bytes(
     let mut format = sniff::sniff(bytes);
     let mut out = Collector::new(&budget);
     if format == Format::File {
+        if let Some(reason) = sniff::broken_start(bytes) {
+            return Err(Failure::Corrupt(reason).named(name));
+        }
         single_file(name, bytes, &mut out);
         return Ok(assemble(format, out, None));
     }

@@ -175,6 +175,21 @@ pub(crate) fn sniff(bytes: &[u8]) -> Format {
     }
 }
 
+/// Why bytes that start like a compressed stream cannot be read at all:
+/// the stream breaks before it yields a tar header's worth of data, as
+/// a truncated `.tar.gz` does. `None` for bytes that are not compressed,
+/// or whose start decompresses.
+pub(crate) fn broken_start(bytes: &[u8]) -> Option<String> {
+    let compression = Compression::of(bytes)?;
+    let mut head = [0u8; 512];
+    let error = fill(decoder(compression, bytes), &mut head).err()?;
+    let layer = compression.name();
+    Some(match error.kind() {
+        io::ErrorKind::UnexpectedEof => format!("truncated {layer} stream"),
+        _ => format!("corrupt {layer} stream: {error}"),
+    })
+}
+
 /// Whether `bytes` start like a zip archive (a local file header, or the
 /// end record of an empty archive).
 fn is_zip(bytes: &[u8]) -> bool {
@@ -267,6 +282,16 @@ mod tests {
     fn tars_are_known_by_their_checksum() {
         assert_eq!(sniff(&tar_bytes()), Format::Tar);
         assert_eq!(sniff(&gzip(&tar_bytes())), Format::TarGz);
+    }
+
+    #[test]
+    fn a_stream_broken_before_the_first_header_is_told_apart() {
+        let whole = gzip(&tar_bytes());
+
+        assert_eq!(broken_start(&whole), None);
+        let reason = broken_start(&whole[..whole.len() / 3]).unwrap();
+        assert_eq!(reason, "truncated gzip stream");
+        assert_eq!(broken_start(b"plain text"), None);
     }
 
     #[test]

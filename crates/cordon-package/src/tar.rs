@@ -30,7 +30,12 @@ pub(crate) fn read(
     result.map_err(|error| failure(compression, &meter, error))
 }
 
-/// Reads every entry of a tar stream.
+/// Reads every entry of a tar stream, then the rest of the stream.
+///
+/// A tar ends at its first zero block, so a compressed archive cut short
+/// after one still yields every entry; reading on to the end of the
+/// compressed stream is what tells it was truncated. The rest is read
+/// through the meter like everything else.
 fn read_entries<R: Read>(
     source: R,
     out: &mut Collector<'_>,
@@ -41,6 +46,7 @@ fn read_entries<R: Read>(
         out.budget.count_entry().map_err(io::Error::other)?;
         read_entry(&mut entry, out)?;
     }
+    io::copy(&mut archive.into_inner(), &mut io::sink())?;
     Ok(())
 }
 
