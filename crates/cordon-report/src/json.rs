@@ -46,9 +46,11 @@
 //! - `severity` (string): `"info"`, `"low"`, `"medium"`, `"high"` or
 //!   `"critical"`.
 //! - `path` (string): the file's path inside the package, `/`-separated.
-//! - `line` (integer): the 1-based line where the match starts.
+//! - `line` (integer): the 1-based line where the match starts; 0 for
+//!   a finding about an archive entry as a whole (a symlink, a name
+//!   that leaves the package), which has no place in a text.
 //! - `column` (integer): the 1-based column, counted in Unicode
-//!   characters, where the match starts.
+//!   characters, where the match starts; 0 when `line` is.
 //! - `message` (string): what the rule saw, in one sentence.
 //! - `snippet` (string): the source line or lines that show the match,
 //!   starting at `line`; may be empty.
