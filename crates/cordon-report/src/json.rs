@@ -53,7 +53,11 @@
 //!   characters, where the match starts; 0 when `line` is.
 //! - `message` (string): what the rule saw, in one sentence.
 //! - `snippet` (string): the source line or lines that show the match,
-//!   starting at `line`; may be empty.
+//!   starting at `line`; may be empty. A long first line is cut to a
+//!   window around the match, marked with `…`.
+//! - `snippet_column` (integer): the 1-based column, in characters,
+//!   where the match starts in the first line of `snippet`; the same as
+//!   `column` unless that line was cut; 0 when `snippet` is empty.
 //! - `role` (string): when the file's code runs: `"install"`,
 //!   `"import"`, `"other"`, `"test"`, `"docs"` or `"example"`.
 //!
@@ -134,6 +138,7 @@ mod tests {
             column: 1,
             message: "eval() of code fetched over the network".into(),
             snippet: "eval(await (await fetch(u)).text())".into(),
+            snippet_column: 1,
             role: Role::Import,
         };
 

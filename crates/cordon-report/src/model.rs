@@ -179,7 +179,14 @@ pub struct Finding {
     /// What the rule saw, in one sentence.
     pub message: String,
     /// The source line or lines that show the match, starting at `line`.
+    /// A long first line is cut to a window around the match, marked
+    /// with `…`.
     pub snippet: String,
+    /// The 1-based column, in characters, where the match starts in the
+    /// first line of `snippet`: `column`, unless that line was cut to a
+    /// window. 0 when there is no snippet.
+    #[serde(default)]
+    pub snippet_column: u32,
     /// When the file's code runs.
     pub role: Role,
 }

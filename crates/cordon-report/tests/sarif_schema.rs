@@ -38,6 +38,7 @@ fn finding(rule: &str, severity: Severity, path: &str, line: u32) -> Finding {
         column: 5,
         message: format!("{rule} matched"),
         snippet: "    exec(base64.b64decode(payload))".into(),
+        snippet_column: 5,
         role: Role::Install,
     }
 }

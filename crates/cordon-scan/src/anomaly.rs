@@ -56,6 +56,7 @@ impl Engine {
                     column: 0,
                     message,
                     snippet: String::new(),
+                    snippet_column: 0,
                     role: anomaly.role,
                 });
             }

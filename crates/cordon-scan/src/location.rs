@@ -64,31 +64,40 @@ impl<'a> TextIndex<'a> {
     }
 
     /// The lines from the one holding `start` to the one holding `end`,
-    /// at most [`SNIPPET_LINES`] of them, each clipped.
-    pub(crate) fn snippet(&self, start: usize, end: usize) -> String {
+    /// at most [`SNIPPET_LINES`] of them, each clipped; and the 1-based
+    /// character column of `start` in the first of them.
+    pub(crate) fn snippet(&self, start: usize, end: usize) -> (String, u32) {
         let first = self.line_index(start.min(self.data.len()));
         let last_byte = end.max(start + 1) - 1;
         let last = self.line_index(last_byte.min(self.data.len())).max(first);
         let last = last.min(first + SNIPPET_LINES - 1);
+
         let mut lines = Vec::new();
+        let mut column = 1;
         for index in first..=last {
             let Some((line_start, bytes)) = self.line(index) else { break };
             let focus = if index == first { start - line_start } else { 0 };
-            lines.push(clip_line(bytes, focus.min(bytes.len())));
+            let (text, at) = clip_line(bytes, focus.min(bytes.len()));
+            if index == first {
+                column = at;
+            }
+            lines.push(text);
         }
-        lines.join("\n")
+        (lines.join("\n"), to_u32(column))
     }
 }
 
 /// One line for a snippet: the whole line when short, otherwise a
-/// window that keeps the byte `focus` in view, marked with `…`.
-fn clip_line(bytes: &[u8], focus: usize) -> String {
+/// window that keeps the byte `focus` in view, marked with `…`; and the
+/// 1-based character column of `focus` in what is shown.
+fn clip_line(bytes: &[u8], focus: usize) -> (String, usize) {
     let text = String::from_utf8_lossy(bytes);
     let total = text.chars().count();
-    if total <= SNIPPET_LINE_CHARS {
-        return text.into_owned();
-    }
     let focus_chars = char_count(&bytes[..focus]);
+    if total <= SNIPPET_LINE_CHARS {
+        return (text.into_owned(), focus_chars + 1);
+    }
+
     let skip = focus_chars.saturating_sub(LEAD_CHARS);
     let mut out = String::new();
     if skip > 0 {
@@ -99,7 +108,7 @@ fn clip_line(bytes: &[u8], focus: usize) -> String {
     if skip + budget < total {
         out.push('…');
     }
-    out
+    (out, focus_chars - skip + 1 + usize::from(skip > 0))
 }
 
 /// The number of characters in `bytes`, counting each byte that does not
@@ -130,9 +139,10 @@ mod tests {
     fn snippets_span_the_match_up_to_three_lines() {
         let text = b"one\r\ntwo\nthree\nfour\nfive\n";
         let index = TextIndex::new(text);
-        assert_eq!(index.snippet(0, 3), "one");
-        assert_eq!(index.snippet(5, 12), "two\nthree");
-        assert_eq!(index.snippet(0, text.len()), "one\ntwo\nthree");
+        assert_eq!(index.snippet(0, 3), ("one".to_string(), 1));
+        assert_eq!(index.snippet(6, 12), ("two\nthree".to_string(), 2));
+        let all = index.snippet(0, text.len()).0;
+        assert_eq!(all, "one\ntwo\nthree");
     }
 
     #[test]
@@ -141,10 +151,13 @@ mod tests {
         text.push_str("eval(atob(p))");
         text.push_str(&"y".repeat(10_000));
         let index = TextIndex::new(text.as_bytes());
-        let snippet = index.snippet(10_000, 10_013);
+        let (snippet, column) = index.snippet(10_000, 10_013);
         assert!(snippet.contains("eval(atob(p))"), "{snippet}");
         assert!(snippet.starts_with('…') && snippet.ends_with('…'));
         assert_eq!(snippet.chars().count(), SNIPPET_LINE_CHARS);
+        let at: String =
+            snippet.chars().skip(column as usize - 1).take(4).collect();
+        assert_eq!(at, "eval");
     }
 
     #[test]
@@ -152,6 +165,6 @@ mod tests {
         let text = b"a\xff\xfeb exec";
         let index = TextIndex::new(text);
         assert_eq!(index.position(5), (1, 6));
-        assert!(index.snippet(5, 9).contains("exec"));
+        assert!(index.snippet(5, 9).0.contains("exec"));
     }
 }

@@ -250,6 +250,7 @@ impl<'e, 'f> Collector<'e, 'f> {
             None => spec.summary.clone(),
         };
         let (line, column) = self.index.position(start);
+        let (snippet, snippet_column) = self.index.snippet(start, end);
         self.findings.push(Finding {
             rule: spec.id.clone(),
             severity: spec.severity,
@@ -257,7 +258,8 @@ impl<'e, 'f> Collector<'e, 'f> {
             line,
             column,
             message,
-            snippet: self.index.snippet(start, end),
+            snippet,
+            snippet_column,
             role: self.file.role,
         });
 

@@ -112,6 +112,7 @@ mod tests {
             column: 1,
             message: String::new(),
             snippet: String::new(),
+            snippet_column: 0,
             role,
         }
     }

@@ -180,3 +180,24 @@ fn rules_are_listed_and_explained() {
     assert_eq!(unknown.code, Some(2), "{unknown}");
     assert!(unknown.stderr.contains("no-such-rule"), "{unknown}");
 }
+
+#[test]
+fn a_match_far_along_a_long_line_is_shown_under_its_caret() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = format!(
+        "{}exec(base64.b64decode('aGk=')){}\n",
+        "x = 1; ".repeat(120),
+        "; y = 2".repeat(50)
+    );
+    std::fs::write(dir.path().join("setup.py"), line).unwrap();
+
+    let run = cordon(dir.path(), &["scan", "--color", "never", "."]);
+
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let code = lines.iter().position(|l| l.starts_with("1 | ")).unwrap();
+    let carets = lines[code + 1];
+    let at = carets.chars().position(|c| c == '^');
+    let at = at.unwrap_or_else(|| panic!("no caret\n{run}"));
+    let above: String = lines[code].chars().skip(at).take(5).collect();
+    assert_eq!(above, "exec(", "{run}");
+}

@@ -124,7 +124,10 @@ impl Human<'_> {
         let snippet = Snippet {
             text: &finding.snippet,
             line: finding.line,
-            column: finding.column,
+            column: match finding.snippet_column {
+                0 => finding.column,
+                within => within,
+            },
         };
         let gutter = snippet.gutter();
         let arrow = self.paint.paint(Style::Gutter, "-->");
@@ -249,6 +252,7 @@ mod tests {
             column: 5,
             message: "exec() of a base64-decoded string".into(),
             snippet: "    exec(base64.b64decode(payload))\n".into(),
+            snippet_column: 5,
             role: Role::Install,
         }
     }

@@ -346,6 +346,7 @@ mod tests {
             column: 1,
             message: "m".into(),
             snippet: String::new(),
+            snippet_column: 0,
             role: Role::Other,
         }
     }
