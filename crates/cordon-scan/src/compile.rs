@@ -2,6 +2,8 @@
 //! per grammar, the literals that prefilter it and its message
 //! template.
 
+use std::sync::OnceLock;
+
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::anomaly;
@@ -33,8 +35,8 @@ pub(crate) struct CompiledRule {
 pub(crate) enum Matcher {
     /// Literal and regex rules.
     Regex { regexes: Vec<Regex>, mode: Mode },
-    /// Query rules, one compiled query per grammar.
-    Query(Vec<CompiledQuery>),
+    /// Query rules, compiled for each of their grammars.
+    Query(Queries),
     /// Anomaly rules, by anomaly kind.
     Anomaly(String),
 }
@@ -46,14 +48,53 @@ impl CompiledRule {
         grammar: Grammar,
     ) -> Option<&CompiledQuery> {
         match &self.matcher {
-            Matcher::Query(list) => list.iter().find(|q| q.grammar == grammar),
+            Matcher::Query(queries) => queries.get(grammar),
             _ => None,
         }
     }
 }
 
-/// Compiles `rule`.
-pub(crate) fn compile(rule: &Rule) -> Result<CompiledRule, QueryProblem> {
+/// When the queries of a rule are compiled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum When {
+    /// Now, every grammar, so that every mistake is reported up front.
+    Now,
+    /// For each grammar the first time a file of it needs the query.
+    /// Compiling a tree-sitter query costs milliseconds, and most
+    /// packages hold files of one or two languages, so the built-in
+    /// pack, checked by the test suite, is compiled this way.
+    OnFirstUse,
+}
+
+/// The query of one rule, compiled per grammar on first use.
+pub(crate) struct Queries {
+    source: String,
+    compiled: Vec<(Grammar, OnceLock<Option<CompiledQuery>>)>,
+}
+
+impl Queries {
+    /// The query for `grammar`; `None` when the rule has none for it,
+    /// or when it does not compile (said once, at debug level).
+    fn get(&self, grammar: Grammar) -> Option<&CompiledQuery> {
+        let (_, cell) = self.compiled.iter().find(|(g, _)| *g == grammar)?;
+        let compiled = cell.get_or_init(|| {
+            let result = CompiledQuery::new(grammar, &self.source);
+            result
+                .map_err(|problem| {
+                    let reason = problem.reason;
+                    tracing::debug!(grammar = grammar.name(), reason, "query");
+                })
+                .ok()
+        });
+        compiled.as_ref()
+    }
+}
+
+/// Compiles `rule`, its queries `when` asked.
+pub(crate) fn compile(
+    rule: &Rule,
+    when: When,
+) -> Result<CompiledRule, QueryProblem> {
     let plain = |reason: String| QueryProblem { row: None, reason };
     let (matcher, literals) = match &rule.matcher {
         MatchSpec::Literal { patterns, mode, case_insensitive } => {
@@ -64,7 +105,7 @@ pub(crate) fn compile(rule: &Rule) -> Result<CompiledRule, QueryProblem> {
         }
         MatchSpec::Query { query, requires } => {
             let literals = (!requires.is_empty()).then(|| to_bytes(requires));
-            (Matcher::Query(queries(rule, query)?), literals)
+            (Matcher::Query(queries(rule, query, when)?), literals)
         }
         MatchSpec::Anomaly { anomaly: kind } => {
             anomaly::check_kind(kind).map_err(plain)?;
@@ -127,7 +168,8 @@ fn one_line(text: &str) -> String {
 fn queries(
     rule: &Rule,
     source: &str,
-) -> Result<Vec<CompiledQuery>, QueryProblem> {
+    when: When,
+) -> Result<Queries, QueryProblem> {
     let Some(languages) = &rule.languages else {
         let reason = "a query rule must list its languages".to_string();
         return Err(QueryProblem { row: None, reason });
@@ -140,10 +182,14 @@ fn queries(
             return Err(QueryProblem { row: None, reason });
         }
         for &grammar in grammars {
-            compiled.push(CompiledQuery::new(grammar, source)?);
+            let cell = OnceLock::new();
+            if when == When::Now {
+                let _ = cell.set(Some(CompiledQuery::new(grammar, source)?));
+            }
+            compiled.push((grammar, cell));
         }
     }
-    Ok(compiled)
+    Ok(Queries { source: source.to_string(), compiled })
 }
 
 fn template(
@@ -153,10 +199,14 @@ fn template(
     let Some(text) = &rule.message else { return Ok(None) };
     let names: Vec<&str> = match matcher {
         Matcher::Regex { .. } => vec!["match"],
-        Matcher::Query(list) => list
-            .first()
-            .map(|q| q.capture_names().to_vec())
-            .unwrap_or_default(),
+        Matcher::Query(queries) => match queries.compiled.first() {
+            Some((_, cell)) => match cell.get() {
+                Some(Some(query)) => query.capture_names().to_vec(),
+                // Not compiled yet: the pack's tests check the names.
+                _ => return Ok(Some(Template::unchecked(text))),
+            },
+            None => Vec::new(),
+        },
         Matcher::Anomaly(_) => vec!["detail"],
     };
     Template::new(text, &names).map(Some)

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use cordon_report::{Finding, RuleInfo, Verdict};
 use rayon::prelude::*;
 
-use crate::compile::{self, CompiledRule};
+use crate::compile::{self, CompiledRule, When};
 use crate::error::Error;
 use crate::pack;
 use crate::parse::{self, line_of};
@@ -29,26 +29,49 @@ pub struct Engine {
 
 impl Engine {
     /// The engine of the rule pack compiled into cordon.
+    ///
+    /// Its tree-sitter queries are compiled for a grammar the first time
+    /// a file of that grammar needs them: compiling them all would cost
+    /// more than scanning a typical package. The test suite compiles
+    /// them all, so none can fail.
     pub fn builtin() -> Result<Engine, Error> {
-        Engine::new(&pack::builtin_sources())
+        Engine::build(&pack::builtin_sources(), |_| When::OnFirstUse)
     }
 
     /// The built-in rule pack plus the user's rule files, in the same
-    /// format. A user rule cannot reuse the id of a built-in one.
+    /// format. A user rule cannot reuse the id of a built-in one. Every
+    /// user rule is compiled at once, so that each mistake in it is an
+    /// error here.
     pub fn from_sources(sources: &[RuleSource]) -> Result<Engine, Error> {
-        let mut all = pack::builtin_sources();
+        let builtin = pack::builtin_sources();
+        let mut all = builtin.clone();
         all.extend_from_slice(sources);
-        Engine::new(&all)
+        Engine::build(&all, |source| match builtin.contains(source) {
+            true => When::OnFirstUse,
+            false => When::Now,
+        })
     }
 
     /// An engine of exactly the rules in `sources`, without the built-in
-    /// pack.
+    /// pack, every one compiled at once.
     pub fn new(sources: &[RuleSource]) -> Result<Engine, Error> {
+        Engine::build(sources, |_| When::Now)
+    }
+
+    fn build(
+        sources: &[RuleSource],
+        when: impl Fn(&RuleSource) -> When,
+    ) -> Result<Engine, Error> {
         let rules = read_rules(sources)?;
         let by_id = index_ids(&rules)?;
         let compiled = rules
             .iter()
-            .map(|rule| compile_rule(rule, sources))
+            .map(|rule| {
+                let source =
+                    sources.iter().find(|s| s.name == rule.origin.file);
+                let when = source.map_or(When::Now, &when);
+                compile_rule(rule, sources, when)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let literals: Vec<_> =
             compiled.iter().map(|c| c.literals.clone()).collect();
@@ -143,8 +166,9 @@ fn index_ids(rules: &[Rule]) -> Result<HashMap<String, usize>, Error> {
 fn compile_rule(
     rule: &Rule,
     sources: &[RuleSource],
+    when: When,
 ) -> Result<CompiledRule, Error> {
-    compile::compile(rule).map_err(|problem| Error::InvalidRule {
+    compile::compile(rule, when).map_err(|problem| Error::InvalidRule {
         file: rule.origin.file.clone(),
         id: rule.id.clone(),
         line: problem_line(rule, &problem, sources),

@@ -40,7 +40,6 @@ const MAX_WALK_NODES: usize = 20_000;
 
 /// A query compiled for one grammar.
 pub(crate) struct CompiledQuery {
-    pub(crate) grammar: Grammar,
     query: Query,
     match_capture: u32,
     /// For each pattern of the query, cordon's own predicates.
@@ -88,7 +87,7 @@ impl CompiledQuery {
             .map(|i| own_predicates(&query, i))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|reason| QueryProblem { row: None, reason })?;
-        Ok(CompiledQuery { grammar, query, match_capture, predicates })
+        Ok(CompiledQuery { query, match_capture, predicates })
     }
 
     /// The names of the query's captures, for message templates.

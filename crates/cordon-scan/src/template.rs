@@ -39,6 +39,13 @@ impl Template {
         Ok(Template { parts })
     }
 
+    /// Parses `text` without checking its placeholders: for rules whose
+    /// captures are known only once their query is compiled. A
+    /// placeholder nothing fills stays empty.
+    pub(crate) fn unchecked(text: &str) -> Template {
+        Template { parts: split(text) }
+    }
+
     /// Fills the placeholders with `value(name)`, clipped to one line.
     pub(crate) fn render<'a>(
         &self,
