@@ -37,6 +37,36 @@ const DOC_DIRS: [&str; 4] = ["doc", "docs", "documentation", "man"];
 const EXAMPLE_DIRS: [&str; 6] =
     ["example", "examples", "demo", "demos", "sample", "samples"];
 
+/// Directory names that hold continuous-integration configuration,
+/// wherever they are.
+const CI_DIRS: [&str; 6] = [
+    ".github",
+    ".gitlab",
+    ".circleci",
+    ".azure-pipelines",
+    ".buildkite",
+    ".ci",
+];
+
+/// Top-level directory names that hold a project's release and
+/// maintenance scripts. Deeper down, a directory of these names is as
+/// likely to be part of the package's own code.
+const TOOLING_DIRS: [&str; 4] = ["ci", "tools", "scripts", "maint_tools"];
+
+/// Files of development tooling by name.
+const TOOLING_NAMES: [&str; 10] = [
+    "makefile",
+    "gnumakefile",
+    "justfile",
+    "noxfile.py",
+    "tox.ini",
+    "azure-pipelines.yml",
+    ".travis.yml",
+    ".gitlab-ci.yml",
+    "appveyor.yml",
+    ".pre-commit-config.yaml",
+];
+
 /// File stems of documents without an extension, or with `.txt`.
 const DOC_NAMES: [&str; 9] = [
     "readme",
@@ -54,12 +84,15 @@ const DOC_NAMES: [&str; 9] = [
 /// `depth` archives deep.
 pub(crate) fn role(path: &str, depth: u32, facts: &Facts) -> Role {
     let rel = path.strip_prefix(facts.metadata.root.as_str()).unwrap_or(path);
+    // A wheel or gem has no project directory around its files: its top
+    // level is the package's own code, never the project's tooling.
+    let rooted = !facts.metadata.root.is_empty();
     let (dirs, name) = match rel.rsplit_once('/') {
         Some((dirs, name)) => (dirs, name),
         None => ("", rel),
     };
     if depth > 0 {
-        return match by_convention(dirs, name) {
+        return match by_convention(dirs, name, rooted) {
             Role::Import => Role::Other,
             role => role,
         };
@@ -73,7 +106,7 @@ pub(crate) fn role(path: &str, depth: u32, facts: &Facts) -> Role {
     if facts.import.contains(path) {
         return Role::Import;
     }
-    by_convention(dirs, name)
+    by_convention(dirs, name, rooted)
 }
 
 /// Files that installers run by their name and place.
@@ -85,7 +118,7 @@ fn runs_at_install(dirs: &str, name: &str) -> bool {
 }
 
 /// The role directory and file naming conventions give.
-fn by_convention(dirs: &str, name: &str) -> Role {
+fn by_convention(dirs: &str, name: &str, rooted: bool) -> Role {
     let lower = name.to_ascii_lowercase();
     let in_dir = |names: &[&str]| {
         dirs.split('/')
@@ -95,11 +128,14 @@ fn by_convention(dirs: &str, name: &str) -> Role {
     if in_dir(&TEST_DIRS) || is_test_file(&lower) {
         return Role::Test;
     }
-    if in_dir(&DOC_DIRS) || is_doc_file(&lower) {
+    if in_dir(&DOC_DIRS) || is_doc_file(&lower) || is_metadata(dirs, &lower) {
         return Role::Docs;
     }
     if in_dir(&EXAMPLE_DIRS) {
         return Role::Example;
+    }
+    if is_tooling(dirs, &lower, rooted) {
+        return Role::Tooling;
     }
     if name == "__init__.py" {
         return Role::Import;
@@ -124,6 +160,26 @@ fn is_test_file(lower: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// The description files of Python's metadata, whose text is the
+/// package's README: `PKG-INFO` anywhere, and `METADATA` at the root or
+/// in a `.dist-info` or `.egg-info` directory.
+fn is_metadata(dirs: &str, lower: &str) -> bool {
+    let in_info = dirs.is_empty()
+        || dirs.ends_with(".dist-info")
+        || dirs.ends_with(".egg-info");
+    lower == "pkg-info" || (lower == "metadata" && in_info)
+}
+
+/// Development tooling: CI directories anywhere, tooling directories at
+/// the top of a project directory, and build and CI files by name.
+fn is_tooling(dirs: &str, lower: &str, rooted: bool) -> bool {
+    let mut parts = dirs.split('/').map(str::to_ascii_lowercase);
+    let top = dirs.split('/').next().unwrap_or("").to_ascii_lowercase();
+    parts.any(|d| CI_DIRS.contains(&d.as_str()))
+        || (rooted && TOOLING_DIRS.contains(&top.as_str()))
+        || TOOLING_NAMES.contains(&lower)
 }
 
 /// Documents by name: Markdown and reStructuredText, and `README`,
@@ -166,6 +222,16 @@ mod tests {
             ("foo-1.0/foo/hook.pth", Role::Install),
             ("foo-1.0/ext/foo/extconf.rb", Role::Install),
             ("foo-1.0/src/a.spec.ts", Role::Test),
+            ("foo-1.0/PKG-INFO", Role::Docs),
+            ("foo-1.0/foo.egg-info/PKG-INFO", Role::Docs),
+            ("foo-1.0/foo-1.0.dist-info/METADATA", Role::Docs),
+            ("foo-1.0/foo/metadata", Role::Other),
+            ("foo-1.0/.github/workflows/ci.yml", Role::Tooling),
+            ("foo-1.0/tools/release.py", Role::Tooling),
+            ("foo-1.0/Makefile", Role::Tooling),
+            ("foo-1.0/scripts/__init__.py", Role::Tooling),
+            ("foo-1.0/foo/tools/core.py", Role::Other),
+            ("foo-1.0/sub/.github/workflows/x.yml", Role::Tooling),
         ];
         for (path, role) in cases {
             assert_eq!(super::role(path, 0, &facts), role, "{path}");

@@ -59,7 +59,8 @@
 //!   where the match starts in the first line of `snippet`; the same as
 //!   `column` unless that line was cut; 0 when `snippet` is empty.
 //! - `role` (string): when the file's code runs: `"install"`,
-//!   `"import"`, `"other"`, `"test"`, `"docs"` or `"example"`.
+//!   `"import"`, `"other"`, `"test"`, `"docs"`, `"example"` or
+//!   `"tooling"` (CI configuration, makefiles, release scripts).
 //!
 //! Strings are the package's own text, unescaped beyond JSON's syntax: a
 //! reader that prints them to a terminal must escape control and

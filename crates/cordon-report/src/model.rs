@@ -115,6 +115,10 @@ pub enum Role {
     Docs,
     /// Examples and demos.
     Example,
+    /// The project's own development tooling, which neither an installer
+    /// nor an importer runs: continuous-integration configuration,
+    /// release and maintenance scripts, makefiles.
+    Tooling,
 }
 
 /// The language a file is written in, as far as the reader could tell

@@ -57,6 +57,7 @@ struct RawWeights {
     test: Option<f64>,
     docs: Option<f64>,
     example: Option<f64>,
+    tooling: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -211,6 +212,7 @@ fn weights(raw: Option<&RawWeights>) -> Result<RoleWeights, String> {
         (Role::Test, raw.test),
         (Role::Docs, raw.docs),
         (Role::Example, raw.example),
+        (Role::Tooling, raw.tooling),
     ];
     for (role, factor) in given {
         let Some(factor) = factor else { continue };

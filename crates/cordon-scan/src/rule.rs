@@ -164,7 +164,7 @@ impl MatchSpec {
 /// it was found in, in percent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RoleWeights {
-    percent: [u32; 6],
+    percent: [u32; 7],
 }
 
 impl RoleWeights {
@@ -183,7 +183,7 @@ impl RoleWeights {
 impl Default for RoleWeights {
     /// The weights of [`score::role_weight`].
     fn default() -> Self {
-        let mut percent = [0; 6];
+        let mut percent = [0; 7];
         for role in ALL_ROLES {
             percent[role_index(role)] = score::role_weight(role);
         }
@@ -192,13 +192,14 @@ impl Default for RoleWeights {
 }
 
 /// Every role, in the order of the enum.
-pub const ALL_ROLES: [Role; 6] = [
+pub const ALL_ROLES: [Role; 7] = [
     Role::Install,
     Role::Import,
     Role::Other,
     Role::Test,
     Role::Docs,
     Role::Example,
+    Role::Tooling,
 ];
 
 fn role_index(role: Role) -> usize {
@@ -209,6 +210,7 @@ fn role_index(role: Role) -> usize {
         Role::Test => 3,
         Role::Docs => 4,
         Role::Example => 5,
+        Role::Tooling => 6,
     }
 }
 

@@ -53,7 +53,7 @@ pub const fn role_weight(role: Role) -> u32 {
         Role::Install => 100,
         Role::Import => 80,
         Role::Other => 50,
-        Role::Test | Role::Docs | Role::Example => 10,
+        Role::Test | Role::Docs | Role::Example | Role::Tooling => 10,
     }
 }
 
