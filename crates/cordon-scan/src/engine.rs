@@ -328,10 +328,39 @@ query = '''
             path: "tests/t.py",
             language: cordon_report::Language::Python,
             role: cordon_report::Role::Test,
-            data: b"'evil.example'",
+            data: b"u = 'evil.example'",
         };
         let findings = engine.scan_files(&[file]);
         assert_eq!(engine.score(&findings), (8, Verdict::Suspicious));
         assert_eq!(score::score(&findings), (1, Verdict::Clean));
+    }
+
+    #[test]
+    fn text_matches_in_comments_and_docstrings_are_prose() {
+        let engine = Engine::new(&[RuleSource::new("t.toml", RULES)]).unwrap();
+        let python = b"\"\"\"Never fetch evil.example.\"\"\"\n\
+            # nor evil.example\n\
+            def f():\n    '''evil.example'''\n    \
+            return get('evil.example')\n";
+        let files = [
+            ScanFile {
+                path: "a.py",
+                language: cordon_report::Language::Python,
+                role: cordon_report::Role::Other,
+                data: python,
+            },
+            ScanFile {
+                path: "b.js",
+                language: cordon_report::Language::JavaScript,
+                role: cordon_report::Role::Other,
+                data: b"// evil.example\n/* evil.example */ get('evil.example');\n",
+            },
+        ];
+
+        let findings = engine.scan_files(&files);
+
+        let lines: Vec<_> =
+            findings.iter().map(|f| (f.path.as_str(), f.line)).collect();
+        assert_eq!(lines, vec![("a.py", 5), ("b.js", 2)]);
     }
 }

@@ -6,6 +6,10 @@
 //! with the grammar of its language, made only when at least one query
 //! rule passed the prefilter. Files too big or too minified to parse are
 //! still read by the regex and literal rules.
+//!
+//! A literal or regex match that lies wholly in a comment or a docstring
+//! of a file cordon can parse is prose, not code, and is dropped: a
+//! README-like docstring that shows `curl ... | sh` is not an attack.
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -77,8 +81,28 @@ pub(crate) fn scan_file(engine: &Engine, file: &ScanFile<'_>) -> Vec<Finding> {
         }
     }
 
+    let mut tree = None;
     if !query_rules.is_empty() {
-        run_queries(engine, file, &query_rules, &mut collector);
+        tree = parse_file(file);
+        if let Some((grammar, tree)) = &tree {
+            run_queries(
+                engine,
+                file,
+                *grammar,
+                tree,
+                &query_rules,
+                &mut collector,
+            );
+        }
+    }
+    if collector.text_matches.is_empty() {
+        return collector.findings;
+    }
+    if tree.is_none() {
+        tree = parse_file(file);
+    }
+    if let Some((_, tree)) = &tree {
+        collector.drop_prose(tree);
     }
     collector.findings
 }
@@ -90,6 +114,7 @@ fn run_regexes(
     mode: Mode,
 ) {
     let data = collector.file.data;
+    collector.from_text = true;
     match mode {
         Mode::Any => {
             for regex in regexes {
@@ -118,27 +143,33 @@ fn run_regexes(
     }
 }
 
+/// The file's grammar and syntax tree, when it has a grammar and is
+/// worth parsing.
+fn parse_file(file: &ScanFile<'_>) -> Option<(Grammar, tree_sitter::Tree)> {
+    let grammar = Grammar::for_file(file.language, file.path)?;
+    if !worth_parsing(file) {
+        return None;
+    }
+    let deadline = Instant::now() + FILE_QUERY_BUDGET;
+    parse(grammar, file, deadline).map(|tree| (grammar, tree))
+}
+
 fn run_queries(
     engine: &Engine,
     file: &ScanFile<'_>,
+    grammar: Grammar,
+    tree: &tree_sitter::Tree,
     rules: &[usize],
     collector: &mut Collector<'_, '_>,
 ) {
-    let Some(grammar) = Grammar::for_file(file.language, file.path) else {
-        return;
-    };
-    if !worth_parsing(file) {
-        return;
-    }
+    collector.from_text = false;
     let deadline = Instant::now() + FILE_QUERY_BUDGET;
-    let Some(tree) = parse(grammar, file, deadline) else { return };
-
     let data = file.data;
     for &rule in rules {
         let Some(query) = engine.compiled(rule).query_for(grammar) else {
             continue;
         };
-        query.run(&tree, data, deadline, |node, capture| {
+        query.run(tree, data, deadline, |node, capture| {
             let text = |name: &str| {
                 let n = capture(name)?;
                 data.get(n.start_byte()..n.end_byte())
@@ -204,6 +235,33 @@ fn parse(
     tree
 }
 
+/// Whether `start..end` lies inside one comment or docstring of `tree`.
+fn in_prose(tree: &tree_sitter::Tree, start: usize, end: usize) -> bool {
+    let root = tree.root_node();
+    let mut node = root.descendant_for_byte_range(start, end);
+    while let Some(current) = node {
+        if is_prose(&current) {
+            return true;
+        }
+        node = current.parent();
+    }
+    false
+}
+
+/// Comments in every grammar, and in Python a string that is a statement
+/// of its own: a docstring, or text left where code could be.
+fn is_prose(node: &tree_sitter::Node<'_>) -> bool {
+    let kind = node.kind();
+    if kind.ends_with("comment") {
+        return true;
+    }
+    let standalone = node.parent().is_some_and(|parent| {
+        parent.kind() == "expression_statement"
+            && parent.named_child_count() == 1
+    });
+    kind == "string" && standalone
+}
+
 /// Turns matches of one file into findings, once per rule and place and
 /// at most [`MAX_FINDINGS_PER_RULE`] per rule.
 struct Collector<'e, 'f> {
@@ -213,6 +271,12 @@ struct Collector<'e, 'f> {
     seen: HashSet<(usize, usize)>,
     counts: Vec<usize>,
     findings: Vec<Finding>,
+    /// Whether matches being added come from the text (literal and regex
+    /// rules) rather than the syntax tree.
+    from_text: bool,
+    /// Each finding that came from the text, by its index in `findings`,
+    /// with the byte range it matched.
+    text_matches: Vec<(usize, usize, usize)>,
 }
 
 impl<'e, 'f> Collector<'e, 'f> {
@@ -224,7 +288,33 @@ impl<'e, 'f> Collector<'e, 'f> {
             seen: HashSet::new(),
             counts: vec![0; engine.rules().len()],
             findings: Vec::new(),
+            from_text: false,
+            text_matches: Vec::new(),
         }
+    }
+
+    /// Drops the findings from the text whose match lies wholly inside a
+    /// comment or a docstring of `tree`.
+    fn drop_prose(&mut self, tree: &tree_sitter::Tree) {
+        let prose: HashSet<usize> = self
+            .text_matches
+            .iter()
+            .filter(|&&(_, start, end)| in_prose(tree, start, end))
+            .map(|&(index, _, _)| index)
+            .collect();
+        if prose.is_empty() {
+            return;
+        }
+        tracing::debug!(
+            path = self.file.path,
+            dropped = prose.len(),
+            "matches in comments and docstrings"
+        );
+        let mut index = 0;
+        self.findings.retain(|_| {
+            index += 1;
+            !prose.contains(&(index - 1))
+        });
     }
 
     /// Records a match of `rule` over `start..end`; breaks once the rule
@@ -249,6 +339,9 @@ impl<'e, 'f> Collector<'e, 'f> {
             Some(template) => template.render(captured),
             None => spec.summary.clone(),
         };
+        if self.from_text {
+            self.text_matches.push((self.findings.len(), start, end));
+        }
         let (line, column) = self.index.position(start);
         let (snippet, snippet_column) = self.index.snippet(start, end);
         self.findings.push(Finding {
