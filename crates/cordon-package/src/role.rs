@@ -118,7 +118,7 @@ fn runs_at_install(dirs: &str, name: &str) -> bool {
 }
 
 /// The role directory and file naming conventions give.
-fn by_convention(dirs: &str, name: &str, rooted: bool) -> Role {
+pub(crate) fn by_convention(dirs: &str, name: &str, rooted: bool) -> Role {
     let lower = name.to_ascii_lowercase();
     let in_dir = |names: &[&str]| {
         dirs.split('/')

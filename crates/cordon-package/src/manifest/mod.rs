@@ -4,6 +4,7 @@
 mod cargo;
 mod gem;
 mod npm;
+mod pyimport;
 mod python;
 
 use std::collections::HashMap;
@@ -29,6 +30,7 @@ pub(crate) fn read(
         gem::read(yaml, &tree, &mut facts);
     }
     python::read(&tree, &mut facts);
+    pyimport::read(&tree, &mut facts);
     npm::read(&tree, format == Format::Directory, &mut facts);
     cargo::read(&tree, &mut facts);
     facts
