@@ -336,6 +336,28 @@ query = '''
     }
 
     #[test]
+    fn import_time_findings_inside_functions_run_only_when_called() {
+        let engine = engine();
+        let file = ScanFile {
+            path: "p/__init__.py",
+            language: cordon_report::Language::Python,
+            role: cordon_report::Role::Import,
+            data: b"exec(a)\nu = 'evil.example'\n\
+                def later():\n    exec(b)\n    v = 'evil.example'\n",
+        };
+
+        let findings = engine.scan_files(&[file]);
+
+        let roles: Vec<_> =
+            findings.iter().map(|f| (f.line, f.role)).collect();
+        use cordon_report::Role::{Import, Other};
+        assert_eq!(
+            roles,
+            vec![(1, Import), (2, Import), (4, Other), (5, Other)]
+        );
+    }
+
+    #[test]
     fn text_matches_in_comments_and_docstrings_are_prose() {
         let engine = Engine::new(&[RuleSource::new("t.toml", RULES)]).unwrap();
         let python = b"\"\"\"Never fetch evil.example.\"\"\"\n\

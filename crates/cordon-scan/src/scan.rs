@@ -95,7 +95,7 @@ pub(crate) fn scan_file(engine: &Engine, file: &ScanFile<'_>) -> Vec<Finding> {
             );
         }
     }
-    if collector.text_matches.is_empty() {
+    if !collector.needs_tree() {
         return collector.findings;
     }
     if tree.is_none() {
@@ -103,6 +103,7 @@ pub(crate) fn scan_file(engine: &Engine, file: &ScanFile<'_>) -> Vec<Finding> {
     }
     if let Some((_, tree)) = &tree {
         collector.drop_prose(tree);
+        collector.place_in_functions(tree);
     }
     collector.findings
 }
@@ -235,17 +236,38 @@ fn parse(
     tree
 }
 
-/// Whether `start..end` lies inside one comment or docstring of `tree`.
-fn in_prose(tree: &tree_sitter::Tree, start: usize, end: usize) -> bool {
+/// Whether the smallest node around `span`, or one of its ancestors, is
+/// of the kind `is`.
+fn inside(
+    tree: &tree_sitter::Tree,
+    span: &Span,
+    is: fn(&tree_sitter::Node<'_>) -> bool,
+) -> bool {
     let root = tree.root_node();
-    let mut node = root.descendant_for_byte_range(start, end);
+    let mut node = root.descendant_for_byte_range(span.start, span.end);
     while let Some(current) = node {
-        if is_prose(&current) {
+        if is(&current) {
             return true;
         }
         node = current.parent();
     }
     false
+}
+
+/// Functions and methods, in Python and JavaScript.
+fn is_function(node: &tree_sitter::Node<'_>) -> bool {
+    matches!(
+        node.kind(),
+        "function_definition"
+            | "lambda"
+            | "function_declaration"
+            | "function_expression"
+            | "function"
+            | "arrow_function"
+            | "method_definition"
+            | "generator_function"
+            | "generator_function_declaration"
+    )
 }
 
 /// Comments in every grammar, and in Python a string that is a statement
@@ -274,9 +296,17 @@ struct Collector<'e, 'f> {
     /// Whether matches being added come from the text (literal and regex
     /// rules) rather than the syntax tree.
     from_text: bool,
-    /// Each finding that came from the text, by its index in `findings`,
-    /// with the byte range it matched.
-    text_matches: Vec<(usize, usize, usize)>,
+    /// For each finding, the byte range it matched and whether it came
+    /// from the text.
+    spans: Vec<Span>,
+}
+
+/// Where a finding matched, and how.
+#[derive(Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+    from_text: bool,
 }
 
 impl<'e, 'f> Collector<'e, 'f> {
@@ -289,32 +319,53 @@ impl<'e, 'f> Collector<'e, 'f> {
             counts: vec![0; engine.rules().len()],
             findings: Vec::new(),
             from_text: false,
-            text_matches: Vec::new(),
+            spans: Vec::new(),
+        }
+    }
+
+    /// Whether the findings need the syntax tree: to drop text matches
+    /// in prose, or to tell the top level of an import-time file from
+    /// its functions.
+    fn needs_tree(&self) -> bool {
+        let import = self.file.role == Role::Import && !self.spans.is_empty();
+        import || self.spans.iter().any(|span| span.from_text)
+    }
+
+    /// Gives the findings inside a function of an import-time file the
+    /// role [`Role::Other`]: a function's body runs only when called,
+    /// not when the module is imported.
+    fn place_in_functions(&mut self, tree: &tree_sitter::Tree) {
+        if self.file.role != Role::Import {
+            return;
+        }
+        for (finding, span) in self.findings.iter_mut().zip(&self.spans) {
+            if inside(tree, span, is_function) {
+                finding.role = Role::Other;
+            }
         }
     }
 
     /// Drops the findings from the text whose match lies wholly inside a
     /// comment or a docstring of `tree`.
     fn drop_prose(&mut self, tree: &tree_sitter::Tree) {
-        let prose: HashSet<usize> = self
-            .text_matches
+        let prose: Vec<bool> = self
+            .spans
             .iter()
-            .filter(|&&(_, start, end)| in_prose(tree, start, end))
-            .map(|&(index, _, _)| index)
+            .map(|span| span.from_text && inside(tree, span, is_prose))
             .collect();
-        if prose.is_empty() {
+        let dropped = prose.iter().filter(|&&p| p).count();
+        if dropped == 0 {
             return;
         }
         tracing::debug!(
             path = self.file.path,
-            dropped = prose.len(),
+            dropped,
             "matches in comments and docstrings"
         );
-        let mut index = 0;
-        self.findings.retain(|_| {
-            index += 1;
-            !prose.contains(&(index - 1))
-        });
+        let mut keep = prose.iter().map(|p| !p);
+        self.findings.retain(|_| keep.next().unwrap_or(true));
+        let mut keep = prose.iter().map(|p| !p);
+        self.spans.retain(|_| keep.next().unwrap_or(true));
     }
 
     /// Records a match of `rule` over `start..end`; breaks once the rule
@@ -339,9 +390,7 @@ impl<'e, 'f> Collector<'e, 'f> {
             Some(template) => template.render(captured),
             None => spec.summary.clone(),
         };
-        if self.from_text {
-            self.text_matches.push((self.findings.len(), start, end));
-        }
+        self.spans.push(Span { start, end, from_text: self.from_text });
         let (line, column) = self.index.position(start);
         let (snippet, snippet_column) = self.index.snippet(start, end);
         self.findings.push(Finding {
