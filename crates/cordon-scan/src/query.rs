@@ -15,7 +15,12 @@
 //!   `a.b.c` is `c`.
 //! - `(#contains? @cap "text" ...)`: the captured text contains one of
 //!   the strings.
-//! - `#not-has-call?` and `#not-contains?`: the negations.
+//! - `(#inside? @cap "kind" ...)`: one of `@cap`'s ancestors is a node
+//!   of one of the kinds, so that `(#not-inside? @match
+//!   "function_definition")` keeps to code that runs when the module
+//!   itself runs.
+//! - `#not-has-call?`, `#not-contains?` and `#not-inside?`: the
+//!   negations.
 //!
 //! Every query must have a capture named `match`: its node is where the
 //! finding is reported.
@@ -51,6 +56,7 @@ pub(crate) struct CompiledQuery {
 enum Predicate {
     HasCall { capture: u32, names: Vec<String>, negate: bool },
     Contains { capture: u32, needles: Vec<Vec<u8>>, negate: bool },
+    Inside { capture: u32, kinds: Vec<String>, negate: bool },
 }
 
 /// Why a query does not compile, with its 0-based row inside the query
@@ -155,6 +161,10 @@ impl CompiledQuery {
                     capture(m, *c).is_some_and(|n| contains(n, text, needles));
                 hit != *negate
             }
+            Predicate::Inside { capture: c, kinds, negate } => {
+                let hit = capture(m, *c).is_some_and(|n| inside(n, kinds));
+                hit != *negate
+            }
         })
     }
 }
@@ -187,6 +197,9 @@ fn own_predicates(
                     let needles =
                         strings.into_iter().map(String::into_bytes).collect();
                     Ok(Predicate::Contains { capture, needles, negate })
+                }
+                "inside?" => {
+                    Ok(Predicate::Inside { capture, kinds: strings, negate })
                 }
                 _ => Err(format!("unknown query predicate `#{operator}`")),
             }
@@ -271,6 +284,18 @@ fn callee_name<'a>(node: Node<'_>, text: &'a [u8]) -> Option<&'a [u8]> {
     Some(bytes.trim_ascii())
 }
 
+/// Whether an ancestor of `node` is of one of the `kinds`.
+fn inside(node: Node<'_>, kinds: &[String]) -> bool {
+    let mut parent = node.parent();
+    while let Some(current) = parent {
+        if kinds.iter().any(|k| k == current.kind()) {
+            return true;
+        }
+        parent = current.parent();
+    }
+    false
+}
+
 fn contains(node: Node<'_>, text: &[u8], needles: &[Vec<u8>]) -> bool {
     let Some(bytes) = text.get(node.start_byte()..node.end_byte()) else {
         return false;
@@ -324,6 +349,17 @@ mod tests {
         assert_eq!(matches(Grammar::JavaScript, query, code).len(), 1);
         let code = "eval(p)";
         assert!(matches(Grammar::JavaScript, query, code).is_empty());
+    }
+
+    #[test]
+    fn inside_looks_at_the_ancestors() {
+        let code = "f(1)\ndef g():\n    f(2)\n";
+        let query = r#"((call) @match
+            (#not-inside? @match "function_definition"))"#;
+        assert_eq!(matches(Grammar::Python, query, code), ["f(1)"]);
+        let query = r#"((call) @match
+            (#inside? @match "function_definition" "lambda"))"#;
+        assert_eq!(matches(Grammar::Python, query, code), ["f(2)"]);
     }
 
     #[test]
