@@ -34,7 +34,7 @@ pub(crate) struct CompiledRule {
 /// The compiled matcher of a rule.
 pub(crate) enum Matcher {
     /// Literal and regex rules.
-    Regex { regexes: Vec<Regex>, mode: Mode },
+    Regex { regexes: Regexes, mode: Mode },
     /// Query rules, compiled for each of their grammars.
     Query(Queries),
     /// Anomaly rules, by anomaly kind.
@@ -54,15 +54,54 @@ impl CompiledRule {
     }
 }
 
-/// When the queries of a rule are compiled.
+/// The regexes of one rule, compiled on first use.
+pub(crate) struct Regexes {
+    sources: Vec<String>,
+    compiled: OnceLock<Vec<Regex>>,
+}
+
+impl Regexes {
+    /// Compiles `sources` now, so that a mistake is an error here, or
+    /// keeps them for [`Regexes::get`] to compile when first needed.
+    fn new(sources: Vec<String>, when: When) -> Result<Regexes, String> {
+        let compiled = OnceLock::new();
+        if when == When::Now {
+            let regexes = sources
+                .iter()
+                .map(|s| build_regex(s))
+                .collect::<Result<Vec<_>, _>>()?;
+            let _ = compiled.set(regexes);
+        }
+        Ok(Regexes { sources, compiled })
+    }
+
+    /// The compiled regexes; those that do not compile are left out and
+    /// said once, at debug level (the built-in pack's tests compile every
+    /// one of them).
+    pub(crate) fn get(&self) -> &[Regex] {
+        self.compiled.get_or_init(|| {
+            let build = |source: &String| {
+                build_regex(source)
+                    .map_err(|reason| tracing::debug!(reason, "regex"))
+                    .ok()
+            };
+            self.sources.iter().filter_map(build).collect()
+        })
+    }
+}
+
+/// When the regexes and queries of a rule are compiled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum When {
-    /// Now, every grammar, so that every mistake is reported up front.
+    /// Now, every regex and every grammar's query, so that every mistake
+    /// is reported up front.
     Now,
-    /// For each grammar the first time a file of it needs the query.
-    /// Compiling a tree-sitter query costs milliseconds, and most
-    /// packages hold files of one or two languages, so the built-in
-    /// pack, checked by the test suite, is compiled this way.
+    /// Each the first time a file needs it: a regex when a file passes
+    /// its rule's prefilter, a query for a grammar when a file of that
+    /// grammar does. Compiling the whole pack costs more than scanning a
+    /// typical package, and most files pass the prefilter of few rules,
+    /// so the built-in pack, checked by the test suite, is compiled this
+    /// way.
     OnFirstUse,
 }
 
@@ -98,10 +137,10 @@ pub(crate) fn compile(
     let plain = |reason: String| QueryProblem { row: None, reason };
     let (matcher, literals) = match &rule.matcher {
         MatchSpec::Literal { patterns, mode, case_insensitive } => {
-            literal(patterns, *mode, *case_insensitive).map_err(plain)?
+            literal(patterns, *mode, *case_insensitive, when).map_err(plain)?
         }
         MatchSpec::Regex { patterns, mode, requires } => {
-            regex(patterns, *mode, requires.as_deref()).map_err(plain)?
+            regex(patterns, *mode, requires.as_deref(), when).map_err(plain)?
         }
         MatchSpec::Query { query, requires } => {
             let literals = (!requires.is_empty()).then(|| to_bytes(requires));
@@ -124,6 +163,7 @@ fn literal(
     patterns: &[String],
     mode: Mode,
     case_insensitive: bool,
+    when: When,
 ) -> Result<(Matcher, Literals), String> {
     let flags = if case_insensitive { "(?i-u)" } else { "(?-u)" };
     let escaped: Vec<String> =
@@ -132,8 +172,7 @@ fn literal(
         Mode::Any => vec![format!("{flags}(?:{})", escaped.join("|"))],
         Mode::All => escaped.iter().map(|e| format!("{flags}{e}")).collect(),
     };
-    let regexes =
-        sources.iter().map(|s| build_regex(s)).collect::<Result<_, _>>()?;
+    let regexes = Regexes::new(sources, when)?;
     Ok((Matcher::Regex { regexes, mode }, Some(to_bytes(patterns))))
 }
 
@@ -141,9 +180,9 @@ fn regex(
     patterns: &[String],
     mode: Mode,
     requires: Option<&[String]>,
+    when: When,
 ) -> Result<(Matcher, Literals), String> {
-    let regexes =
-        patterns.iter().map(|p| build_regex(p)).collect::<Result<_, _>>()?;
+    let regexes = Regexes::new(patterns.to_vec(), when)?;
     let literals = match requires {
         Some(list) => Some(to_bytes(list)),
         None => prefilter::derive_literals(patterns, mode == Mode::All),

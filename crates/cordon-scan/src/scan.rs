@@ -74,7 +74,7 @@ pub(crate) fn scan_file(engine: &Engine, file: &ScanFile<'_>) -> Vec<Finding> {
     for index in candidates.into_iter().filter(|&i| passed.contains(i)) {
         match &engine.compiled(index).matcher {
             Matcher::Regex { regexes, mode } => {
-                run_regexes(&mut collector, index, regexes, *mode);
+                run_regexes(&mut collector, index, regexes.get(), *mode);
             }
             Matcher::Query(_) => query_rules.push(index),
             Matcher::Anomaly(_) => {}
