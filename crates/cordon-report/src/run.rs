@@ -215,13 +215,19 @@ impl RunReport {
         !self.layers.iter().any(|l| l.enforcement.is_degraded())
     }
 
-    /// A few lines for the terminal: one per layer, with details when
-    /// `verbose`, then how the command ended.
+    /// A few lines for the terminal, then how the command ended. When
+    /// `verbose`, one line per layer with its details; otherwise one line
+    /// that counts the layers in force, and a line for each that falls
+    /// short.
     pub fn render_terminal(&self, verbose: bool) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "cordon: sandbox layers:");
-        for layer in &self.layers {
-            render_layer(&mut out, layer, verbose);
+        if verbose {
+            let _ = writeln!(out, "cordon: sandbox layers:");
+            for layer in &self.layers {
+                render_layer(&mut out, layer, verbose);
+            }
+        } else {
+            self.render_layer_summary(&mut out);
         }
         if !self.env_removed.is_empty() {
             let names = self.env_removed.join(", ");
@@ -232,6 +238,35 @@ impl RunReport {
         }
         let _ = writeln!(out, "cordon: {}", self.exit_summary());
         out
+    }
+
+    /// "sandbox: 9 layers full, 1 unused (cgroup)", then a line for each
+    /// layer that falls short.
+    fn render_layer_summary(&self, out: &mut String) {
+        let full =
+            self.layers.iter().filter(|l| l.enforcement == Enforcement::Full);
+        let unused: Vec<&str> = self
+            .layers
+            .iter()
+            .filter(|l| matches!(l.enforcement, Enforcement::Unused { .. }))
+            .map(|l| l.layer.name())
+            .collect();
+        let mut line =
+            format!("cordon: sandbox: {} layers full", full.count());
+        if !unused.is_empty() {
+            let _ = write!(
+                line,
+                ", {} unused ({})",
+                unused.len(),
+                unused.join(", ")
+            );
+        }
+        let _ = writeln!(out, "{line}");
+        for layer in self.layers.iter().filter(|l| l.enforcement.is_degraded())
+        {
+            let _ = write!(out, "cordon: layer");
+            render_layer(out, layer, false);
+        }
     }
 
     /// "exited with 0 after 812 ms" and the like.
@@ -329,9 +364,24 @@ mod tests {
 
     #[test]
     fn terminal_lists_layers_and_removed_names() {
-        let text = report().render_terminal(false);
+        let text = report().render_terminal(true);
         assert!(text.contains("landlock      partial (missing: udp)"));
+        assert!(text.contains("cgroup        unused (no limit)"));
         assert!(text.contains("environment removed: NPM_TOKEN"));
         assert!(text.contains("exited with 0"));
+    }
+
+    #[test]
+    fn the_short_form_names_only_layers_that_fall_short() {
+        let text = report().render_terminal(false);
+        assert!(text.starts_with(
+            "cordon: sandbox: 0 layers full, 1 unused (cgroup)\n"
+        ));
+        assert!(
+            text.contains(
+                "cordon: layer  landlock      partial (missing: udp)"
+            )
+        );
+        assert!(!text.contains("cgroup        unused"));
     }
 }

@@ -1,15 +1,101 @@
 //! `cordon run`: the sandbox's command line.
+//!
+//! The flags become a [`SandboxConfig`]; the library runs the command
+//! and returns a report, which is shown on stderr after the run and
+//! written to `--report FILE` as JSON. The exit code is the command's,
+//! or one of the codes `docker run` uses for its own failures.
 
-use clap::Args;
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use cordon_report::run::{Limits, NetworkMode, RunReport};
+use cordon_sandbox::{SandboxConfig, parse_duration};
 
 use crate::cli::GlobalArgs;
+use crate::size::parse_size;
 
 /// Flags of `cordon run`.
 #[derive(Debug, Args)]
+#[command(after_help = EXIT_CODES)]
 pub struct RunArgs {
+    /// The directory the command may write to, at its own path
+    /// [default: the current directory].
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+
+    /// Show PATH read-only, e.g. a file under the hidden home
+    /// (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub ro: Vec<PathBuf>,
+
+    /// Let the command write to PATH too (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub rw: Vec<PathBuf>,
+
+    /// Cover PATH: an empty directory, or an empty file (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub hide: Vec<PathBuf>,
+
+    /// Run on this root tree instead of the host's; it must hold the
+    /// workspace's path.
+    #[arg(long, value_name = "DIR")]
+    pub rootfs: Option<PathBuf>,
+
+    /// The network the command gets.
+    #[arg(long, value_enum, default_value_t = NetArg::None)]
+    pub net: NetArg,
+
+    /// Limit the memory of the whole process tree (e.g. 512MiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory: Option<u64>,
+
+    /// Limit the number of processes and threads of the whole tree.
+    #[arg(long, value_name = "N")]
+    pub pids: Option<u64>,
+
+    /// Kill the whole tree after this much wall-clock time (30s, 500ms,
+    /// 2m, or plain seconds); cordon then exits with 124.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// Pass this credential-like environment variable to the command
+    /// instead of removing it (repeatable).
+    #[arg(long = "env", value_name = "NAME")]
+    pub env_pass: Vec<String>,
+
+    /// Refuse to run (exit 125) unless every layer is fully enforced.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Write the run report to FILE as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
     /// The command to run, and its arguments.
-    #[arg(last = true, required = true)]
-    pub command: Vec<String>,
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  N    the command's own exit code
+  124  the command ran past --timeout and was killed
+  125  cordon itself failed, or --strict refused to run
+  126  the command could not be executed
+  127  the command was not found
+  128+N  the command was killed by signal N";
+
+/// The networks of `--net`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NetArg {
+    /// A private network with only loopback: nothing leaves.
+    None,
+    /// The host's network, shared.
+    Host,
 }
 
 /// A failure of cordon itself while setting up or running the sandbox,
@@ -28,7 +114,59 @@ impl RunFailure {
     }
 }
 
-/// Runs `cordon run`.
-pub fn main(_global: &GlobalArgs, _args: RunArgs) -> anyhow::Result<u8> {
-    Err(RunFailure { message: "not built yet".into(), code: 125 }.into())
+/// Runs `cordon run` and returns the command's exit status.
+pub fn main(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<u8> {
+    let config = config(&args)?;
+    let report = cordon_sandbox::run(&config)
+        .map_err(|err| RunFailure { message: err.to_string(), code: 125 })?;
+
+    if !global.quiet {
+        eprint!("{}", report.render_terminal(global.debug));
+    }
+    if let Some(path) = &args.report {
+        write_report(path, &report).map_err(|err| RunFailure {
+            message: format!("{err:#}"),
+            code: 125,
+        })?;
+    }
+    Ok(report.exit.status)
+}
+
+/// The library's configuration from the flags.
+fn config(args: &RunArgs) -> Result<SandboxConfig, RunFailure> {
+    let workspace = match &args.workspace {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir().map_err(|err| RunFailure {
+            message: format!("cannot read the current directory: {err}"),
+            code: 125,
+        })?,
+    };
+    let mut config = SandboxConfig::new(args.command.clone(), workspace);
+    config.ro = args.ro.clone();
+    config.rw = args.rw.clone();
+    config.hide = args.hide.clone();
+    config.rootfs = args.rootfs.clone();
+    config.network = match args.net {
+        NetArg::None => NetworkMode::None,
+        NetArg::Host => NetworkMode::Host,
+    };
+    config.limits = Limits {
+        memory_bytes: args.memory,
+        pids: args.pids,
+        timeout_ms: args.timeout.map(|t| t.as_millis() as u64),
+    };
+    config.env_pass = args.env_pass.clone();
+    config.strict = args.strict;
+    Ok(config)
+}
+
+fn write_report(path: &PathBuf, report: &RunReport) -> anyhow::Result<()> {
+    let file = File::create(path).with_context(|| {
+        format!("cannot create the report {}", path.display())
+    })?;
+    let mut out = BufWriter::new(file);
+    serde_json::to_writer_pretty(&mut out, report)?;
+    writeln!(out)?;
+    out.flush()
+        .with_context(|| format!("cannot write the report {}", path.display()))
 }
