@@ -31,6 +31,9 @@
 //! - `findings` (array): the findings, ordered by path, then line;
 //!   empty when there are none.
 //! - `files` (integer): how many files were read and scanned.
+//! - `suppressed` (integer): how many findings the user's suppressions
+//!   (`--ignore`, `[[scan.ignore]]` in `cordon.toml`) removed before the
+//!   score was counted; 0 when none did.
 //! - `error` (string or `null`): what went wrong reading the package, as
 //!   one line of text; `null` when nothing did.
 //!
@@ -152,6 +155,7 @@ mod tests {
             score: 120,
             findings: vec![finding],
             files: 3,
+            suppressed: 0,
             error: None,
         };
 
@@ -188,6 +192,7 @@ mod tests {
             "score",
             "findings",
             "files",
+            "suppressed",
             "error",
         ];
         for package in value["packages"].as_array().unwrap() {

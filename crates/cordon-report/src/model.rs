@@ -214,6 +214,10 @@ pub struct PackageReport {
     pub findings: Vec<Finding>,
     /// How many files were read and scanned.
     pub files: u64,
+    /// How many findings the user's suppressions removed; they count
+    /// neither in `findings` nor in the score.
+    #[serde(default)]
+    pub suppressed: u64,
     /// What went wrong when the package could not be read.
     pub error: Option<String>,
 }
@@ -230,6 +234,7 @@ impl PackageReport {
             score: 0,
             findings: Vec::new(),
             files: 0,
+            suppressed: 0,
             error: Some(error),
         }
     }

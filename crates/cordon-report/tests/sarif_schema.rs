@@ -86,6 +86,7 @@ fn report() -> ScanReport {
             hostile,
         ],
         files: 9,
+        suppressed: 0,
         error: None,
     };
     let clean = PackageReport {
@@ -97,6 +98,7 @@ fn report() -> ScanReport {
         score: 0,
         findings: vec![finding("never-matched", Severity::Info, "x.js", 1)],
         files: 2,
+        suppressed: 0,
         error: None,
     };
     let broken = PackageReport::failed("bad.tgz", "truncated gzip".into());

@@ -2,6 +2,7 @@
 //! that does real work lives in the library crates.
 
 mod cli;
+mod ignore;
 mod rules;
 mod run;
 mod scan;

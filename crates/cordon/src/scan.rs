@@ -19,6 +19,7 @@ use cordon_scan::{Engine, ScanAnomaly, ScanFile};
 use rayon::prelude::*;
 
 use crate::cli::{self, GlobalArgs};
+use crate::ignore::{self, Ignore};
 use crate::size::parse_size;
 
 /// Flags of `cordon scan`.
@@ -66,6 +67,17 @@ pub struct ScanArgs {
     /// its own size.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_ratio)]
     pub max_ratio: u64,
+
+    /// Suppress every finding of this rule (repeatable); the report
+    /// counts what was suppressed.
+    #[arg(long, value_name = "RULE")]
+    pub ignore: Vec<String>,
+
+    /// Read suppressions (`[[scan.ignore]]`, each with a rule, an optional
+    /// path glob and a reason) from FILE [default: ./cordon.toml, when it
+    /// exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 const EXIT_CODES: &str = "\
@@ -126,12 +138,13 @@ impl From<SeverityArg> for Severity {
 pub fn main(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<u8> {
     let engine =
         Engine::builtin().context("cannot load the built-in rules")?;
+    let ignores = ignore::load(&engine, &args.ignore, args.config.as_deref())?;
     let limits = limits(&args);
 
     let packages: Vec<PackageReport> = args
         .targets
         .par_iter()
-        .map(|target| scan_target(&engine, &limits, target))
+        .map(|target| scan_target(&engine, &limits, &ignores, target))
         .collect();
     let mut report = ScanReport::new(packages);
     filter_findings(&mut report, args.min_severity.into());
@@ -155,6 +168,7 @@ fn limits(args: &ScanArgs) -> Limits {
 fn scan_target(
     engine: &Engine,
     limits: &Limits,
+    ignores: &[Ignore],
     target: &Path,
 ) -> PackageReport {
     let name = target.display().to_string();
@@ -166,7 +180,8 @@ fn scan_target(
         }
     };
 
-    let findings = package_findings(engine, &package);
+    let mut findings = package_findings(engine, &package);
+    let suppressed = ignore::apply(ignores, &mut findings);
     let (score, verdict) = engine.score(&findings);
     PackageReport {
         target: name,
@@ -177,6 +192,7 @@ fn scan_target(
         score,
         findings,
         files: package.files.len() as u64,
+        suppressed,
         error: None,
     }
 }

@@ -201,3 +201,58 @@ fn a_match_far_along_a_long_line_is_shown_under_its_caret() {
     let above: String = lines[code].chars().skip(at).take(5).collect();
     assert_eq!(above, "exec(", "{run}");
 }
+
+#[test]
+fn suppressions_remove_findings_from_the_report_and_the_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let package = root().join(MALICIOUS).display().to_string();
+    let scan = |args: &[&str]| {
+        let mut all = vec!["scan", "--format", "json"];
+        all.extend_from_slice(args);
+        all.push(&package);
+        let run = cordon(dir.path(), &all);
+        run.json()["packages"][0].clone()
+    };
+    let plain = scan(&[]);
+    let rules = |p: &serde_json::Value| -> Vec<String> {
+        let findings = p["findings"].as_array().unwrap();
+        findings.iter().map(|f| f["rule"].as_str().unwrap().into()).collect()
+    };
+    assert!(rules(&plain).contains(&"py-exec-decoded".to_string()));
+
+    let ignored = scan(&["--ignore", "py-exec-decoded"]);
+    assert!(!rules(&ignored).contains(&"py-exec-decoded".to_string()));
+    assert!(ignored["suppressed"].as_u64().unwrap() >= 1);
+    assert!(ignored["score"].as_u64() < plain["score"].as_u64());
+
+    std::fs::write(
+        dir.path().join("cordon.toml"),
+        "[[scan.ignore]]\nrule = \"py-exec-decoded\"\npath = \"setup.py\"\n\
+         reason = \"the example package shows this on purpose\"\n",
+    )
+    .unwrap();
+    let configured = scan(&[]);
+    assert_eq!(rules(&configured), rules(&ignored));
+    assert_eq!(configured["suppressed"], ignored["suppressed"]);
+}
+
+#[test]
+fn a_broken_configuration_is_an_error_naming_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let honest = honest_package(dir.path());
+    let config = dir.path().join("cordon.toml");
+    std::fs::write(
+        &config,
+        "\n[[scan.ignore]]\nrule = \"no-such\"\nreason = \"x\"\n",
+    )
+    .unwrap();
+
+    let run = cordon(dir.path(), &["scan", &honest]);
+
+    assert_eq!(run.code, Some(2), "{run}");
+    assert!(run.stderr.contains("cordon.toml"), "{run}");
+    assert!(run.stderr.contains("line 3"), "{run}");
+    let flag = cordon(&root(), &["scan", "--ignore", "no-such", &honest]);
+    assert_eq!(flag.code, Some(2), "{flag}");
+    assert!(flag.stderr.contains("no-such"), "{flag}");
+}

@@ -109,7 +109,11 @@ impl Human<'_> {
         };
         let verdict = self.paint.paint(style, verdict);
         let files = plural(package.files, "file", "files");
-        writeln!(self.out, ": {verdict}, score {}, {files}", package.score)
+        write!(self.out, ": {verdict}, score {}, {files}", package.score)?;
+        if package.suppressed > 0 {
+            write!(self.out, ", {} suppressed", package.suppressed)?;
+        }
+        writeln!(self.out)
     }
 
     fn finding(&mut self, finding: &Finding) -> io::Result<()> {
@@ -267,6 +271,7 @@ mod tests {
             score,
             findings: Vec::new(),
             files: 14,
+            suppressed: 0,
             error: None,
         }
     }
@@ -299,6 +304,7 @@ mod tests {
             name: None,
             version: None,
             files: 1,
+            suppressed: 0,
             ..package("./src", Verdict::Clean, 0)
         };
         let broken = PackageReport::failed(
