@@ -28,6 +28,10 @@
 //!   `"malicious"`; `null` exactly when the package could not be read.
 //! - `score` (integer): the score behind the verdict, 0 or more; 0 when
 //!   the package could not be read.
+//! - `summary` (string or `null`): for a suspicious or malicious
+//!   package, one sentence that says why: the file whose findings weigh
+//!   most, when its code runs, and its strongest findings; `null` for a
+//!   clean or unreadable package.
 //! - `findings` (array): the findings, ordered by path, then line;
 //!   empty when there are none.
 //! - `files` (integer): how many files were read and scanned.
@@ -153,6 +157,7 @@ mod tests {
             version: Some("1.0.0".into()),
             verdict: Some(Verdict::Malicious),
             score: 120,
+            summary: Some("index.js: eval() of fetched code".into()),
             findings: vec![finding],
             files: 3,
             suppressed: 0,
@@ -190,6 +195,7 @@ mod tests {
             "version",
             "verdict",
             "score",
+            "summary",
             "findings",
             "files",
             "suppressed",

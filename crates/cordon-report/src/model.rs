@@ -210,6 +210,11 @@ pub struct PackageReport {
     pub verdict: Option<Verdict>,
     /// The score behind the verdict, from 0 (nothing) upwards.
     pub score: u32,
+    /// For a suspicious or malicious package, one sentence that says
+    /// why: the file whose findings weigh most, when it runs, and its
+    /// strongest findings.
+    #[serde(default)]
+    pub summary: Option<String>,
     /// The findings, ordered by path, then line.
     pub findings: Vec<Finding>,
     /// How many files were read and scanned.
@@ -232,6 +237,7 @@ impl PackageReport {
             version: None,
             verdict: None,
             score: 0,
+            summary: None,
             findings: Vec::new(),
             files: 0,
             suppressed: 0,

@@ -79,6 +79,7 @@ fn report() -> ScanReport {
         version: Some("1.0".into()),
         verdict: Some(Verdict::Malicious),
         score: 130,
+        summary: None,
         findings: vec![
             finding("py-exec-decoded", Severity::High, "setup.py", 12),
             finding("not-in-catalogue", Severity::Low, "evil/__init__.py", 3),
@@ -96,6 +97,7 @@ fn report() -> ScanReport {
         version: None,
         verdict: Some(Verdict::Clean),
         score: 0,
+        summary: None,
         findings: vec![finding("never-matched", Severity::Info, "x.js", 1)],
         files: 2,
         suppressed: 0,

@@ -114,10 +114,23 @@ impl Engine {
     /// each with its rule's weight for the file's role (the default
     /// weights for findings of rules it does not know).
     pub fn score(&self, findings: &[Finding]) -> (u32, Verdict) {
-        score::score_with(findings, |f| match self.rule(&f.rule) {
-            Some(rule) => rule.weights.percent(f.role),
-            None => score::role_weight(f.role),
-        })
+        score::score_with(findings, |f| self.weight(f))
+    }
+
+    /// One sentence that says why findings made by this engine add up
+    /// to their verdict: the file that weighs most and its strongest
+    /// findings; `None` when nothing weighs anything.
+    pub fn explain(&self, findings: &[Finding]) -> Option<String> {
+        crate::explain::explain(findings, |f| self.weight(f))
+    }
+
+    /// The weight of `finding`, in percent: its rule's for its role, or
+    /// the default for a rule this engine does not know.
+    fn weight(&self, finding: &Finding) -> u32 {
+        match self.rule(&finding.rule) {
+            Some(rule) => rule.weights.percent(finding.role),
+            None => score::role_weight(finding.role),
+        }
     }
 
     pub(crate) fn compiled(&self, index: usize) -> &CompiledRule {

@@ -64,6 +64,7 @@ mod anomaly;
 mod compile;
 mod engine;
 mod error;
+mod explain;
 mod glob;
 mod grammar;
 mod location;

@@ -183,6 +183,10 @@ fn scan_target(
     let mut findings = package_findings(engine, &package);
     let suppressed = ignore::apply(ignores, &mut findings);
     let (score, verdict) = engine.score(&findings);
+    let summary = match verdict {
+        Verdict::Clean => None,
+        _ => engine.explain(&findings),
+    };
     PackageReport {
         target: name,
         ecosystem: package.ecosystem,
@@ -190,6 +194,7 @@ fn scan_target(
         version: package.version.clone(),
         verdict: Some(verdict),
         score,
+        summary,
         findings,
         files: package.files.len() as u64,
         suppressed,

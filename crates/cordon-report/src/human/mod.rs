@@ -113,7 +113,13 @@ impl Human<'_> {
         if package.suppressed > 0 {
             write!(self.out, ", {} suppressed", package.suppressed)?;
         }
-        writeln!(self.out)
+        writeln!(self.out)?;
+        match &package.summary {
+            Some(summary) => {
+                writeln!(self.out, "  why: {}", inline(summary, MAX_FIELD))
+            }
+            None => Ok(()),
+        }
     }
 
     fn finding(&mut self, finding: &Finding) -> io::Result<()> {
@@ -269,6 +275,7 @@ mod tests {
             version: Some("1.0".into()),
             verdict: Some(verdict),
             score,
+            summary: None,
             findings: Vec::new(),
             files: 14,
             suppressed: 0,
@@ -299,6 +306,9 @@ mod tests {
     fn a_small_report_reads_as_expected() {
         let mut evil = package("evil-1.0.tar.gz", Verdict::Malicious, 85);
         evil.findings.push(finding());
+        evil.summary = Some(
+            "setup.py, at install time: exec() of a decoded string".into(),
+        );
         let clean = PackageReport {
             ecosystem: None,
             name: None,
@@ -315,6 +325,7 @@ mod tests {
 
         let expected = "\
 evil-1.0.tar.gz (pypi evil@1.0): malicious, score 85, 14 files
+  why: setup.py, at install time: exec() of a decoded string
 
 high[py-exec-decoded]: exec() of a base64-decoded string
   --> setup.py:12:5 (install)
