@@ -40,6 +40,14 @@
 //!   score was counted; 0 when none did.
 //! - `error` (string or `null`): what went wrong reading the package, as
 //!   one line of text; `null` when nothing did.
+//! - `source` (string or `null`): where a target that the user did not
+//!   name came from: the lockfile that pins it and, where
+//!   the lockfile says, the packages that pull it in, as in
+//!   `"package-lock.json, via express"`. `null` for a target given on
+//!   the command line. A lockfile's dependencies have `target`s written
+//!   as registry specs (`"npm:left-pad@1.3.0"`, `"pypi:six==1.16.0"`,
+//!   `"crates:itoa@1.0.11"`). Reports written before this field was
+//!   added lack it; read a missing `source` as `null`.
 //!
 //! A package that could not be read has `verdict: null`, a non-null
 //! `error`, no findings and a score of 0.
@@ -162,6 +170,7 @@ mod tests {
             files: 3,
             suppressed: 0,
             error: None,
+            source: None,
         };
 
         let broken = PackageReport::failed("b.tgz", "truncated gzip".into());
@@ -200,6 +209,7 @@ mod tests {
             "files",
             "suppressed",
             "error",
+            "source",
         ];
         for package in value["packages"].as_array().unwrap() {
             let package = package.as_object().unwrap();

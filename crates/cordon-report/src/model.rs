@@ -225,6 +225,12 @@ pub struct PackageReport {
     pub suppressed: u64,
     /// What went wrong when the package could not be read.
     pub error: Option<String>,
+    /// Where the target came from when the user did not name it: the
+    /// lockfile that pins it and, where the lockfile says, the packages
+    /// that pull it in (`package-lock.json, via express`). `None` for a
+    /// target given on the command line.
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 impl PackageReport {
@@ -242,6 +248,7 @@ impl PackageReport {
             files: 0,
             suppressed: 0,
             error: Some(error),
+            source: None,
         }
     }
 }

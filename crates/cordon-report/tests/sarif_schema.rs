@@ -89,6 +89,7 @@ fn report() -> ScanReport {
         files: 9,
         suppressed: 0,
         error: None,
+        source: None,
     };
     let clean = PackageReport {
         target: "/abs/path/to/pkg".into(),
@@ -102,6 +103,7 @@ fn report() -> ScanReport {
         files: 2,
         suppressed: 0,
         error: None,
+        source: None,
     };
     let broken = PackageReport::failed("bad.tgz", "truncated gzip".into());
     let odd = PackageReport::failed("", "no such file: `\u{1b}`".into());

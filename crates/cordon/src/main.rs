@@ -7,6 +7,7 @@ mod rules;
 mod run;
 mod scan;
 mod size;
+mod targets;
 
 use std::process::ExitCode;
 

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use cordon_package::{Limits, Package};
+use cordon_registry::{Client, Digest, Spec};
 use cordon_report::{
     Finding, PackageReport, Role, ScanReport, Severity, Verdict,
 };
@@ -21,6 +22,11 @@ use rayon::prelude::*;
 use crate::cli::{self, GlobalArgs};
 use crate::ignore::{self, Ignore};
 use crate::size::parse_size;
+use crate::targets::{Job, RegistryArgs};
+
+/// How many packages are fetched and scanned at once when some come
+/// from a registry: fetching waits on the network more than the CPU.
+const REMOTE_JOBS: usize = 8;
 
 /// Flags of `cordon scan`.
 #[derive(Debug, Args)]
@@ -28,8 +34,13 @@ use crate::size::parse_size;
 pub struct ScanArgs {
     /// Directories, files or archives to scan (.tar, .tar.gz, .tgz,
     /// .tar.bz2, .tar.xz, .zip, .whl, .egg, .crate, .gem; the format is
-    /// told from the bytes, not the name).
-    #[arg(required = true)]
+    /// told from the bytes, not the name); registry packages
+    /// (npm:NAME@VERSION, pypi:NAME==VERSION, crates:NAME@VERSION, the
+    /// latest without a version); or lockfiles (package-lock.json,
+    /// npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml, requirements.txt,
+    /// poetry.lock, uv.lock, Pipfile.lock, Cargo.lock), whose every
+    /// pinned registry package is fetched and scanned. Without a
+    /// target, the lockfiles in the current directory.
     pub targets: Vec<PathBuf>,
 
     /// The report's format.
@@ -78,6 +89,10 @@ pub struct ScanArgs {
     /// exists].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Where registry packages come from.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 const EXIT_CODES: &str = "\
@@ -140,12 +155,22 @@ pub fn main(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<u8> {
         Engine::builtin().context("cannot load the built-in rules")?;
     let ignores = ignore::load(&engine, &args.ignore, args.config.as_deref())?;
     let limits = limits(&args);
+    let jobs = crate::targets::expand(&args.targets)?;
+    let scanner = Scanner {
+        engine: &engine,
+        limits: &limits,
+        ignores: &ignores,
+        client: Client::new(args.registry.options()),
+    };
 
-    let packages: Vec<PackageReport> = args
-        .targets
-        .par_iter()
-        .map(|target| scan_target(&engine, &limits, &ignores, target))
-        .collect();
+    let threads =
+        if jobs.iter().any(Job::is_remote) { REMOTE_JOBS } else { 0 };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("cannot start the scanning threads")?;
+    let packages: Vec<PackageReport> =
+        pool.install(|| jobs.par_iter().map(|job| scanner.job(job)).collect());
     let mut report = ScanReport::new(packages);
     filter_findings(&mut report, args.min_severity.into());
 
@@ -163,42 +188,102 @@ fn limits(args: &ScanArgs) -> Limits {
     }
 }
 
-/// Reads and scans one target; a target that cannot be read becomes an
-/// entry that says why.
-fn scan_target(
-    engine: &Engine,
-    limits: &Limits,
-    ignores: &[Ignore],
-    target: &Path,
-) -> PackageReport {
-    let name = target.display().to_string();
-    let package = match cordon_package::read_target(target, limits) {
-        Ok(package) => package,
-        Err(err) => {
-            tracing::debug!(target = %name, "cannot read: {err}");
-            return PackageReport::failed(&name, error_chain(&err));
-        }
-    };
+/// What scanning one package needs.
+struct Scanner<'a> {
+    engine: &'a Engine,
+    limits: &'a Limits,
+    ignores: &'a [Ignore],
+    client: Client,
+}
 
-    let mut findings = package_findings(engine, &package);
-    let suppressed = ignore::apply(ignores, &mut findings);
-    let (score, verdict) = engine.score(&findings);
-    let summary = match verdict {
-        Verdict::Clean => None,
-        _ => engine.explain(&findings),
-    };
-    PackageReport {
-        target: name,
-        ecosystem: package.ecosystem,
-        name: package.name.clone(),
-        version: package.version.clone(),
-        verdict: Some(verdict),
-        score,
-        summary,
-        findings,
-        files: package.files.len() as u64,
-        suppressed,
-        error: None,
+impl Scanner<'_> {
+    /// Reads or fetches one package and scans it; one that cannot be read
+    /// becomes an entry that says why.
+    fn job(&self, job: &Job) -> PackageReport {
+        match job {
+            Job::Path(path) => self.path(path),
+            Job::Remote { target, spec, digests, source } => {
+                let mut report = self.remote(target, spec, digests);
+                report.source = source.clone();
+                report
+            }
+            Job::Failed { target, error } => {
+                PackageReport::failed(target, error.clone())
+            }
+        }
+    }
+
+    fn path(&self, target: &Path) -> PackageReport {
+        let name = target.display().to_string();
+        match cordon_package::read_target(target, self.limits) {
+            Ok(package) => self.scan(&name, &package),
+            Err(err) => {
+                tracing::debug!(target = %name, "cannot read: {err}");
+                PackageReport::failed(&name, error_chain(&err))
+            }
+        }
+    }
+
+    /// Fetches a registry package and scans it; what its own manifests
+    /// do not say about it comes from the registry.
+    fn remote(
+        &self,
+        target: &str,
+        spec: &Spec,
+        digests: &[Digest],
+    ) -> PackageReport {
+        let fetched = match self.client.fetch(spec, digests) {
+            Ok(fetched) => fetched,
+            Err(err) => {
+                tracing::debug!(target, "cannot fetch: {err}");
+                return PackageReport::failed(target, error_chain(&err));
+            }
+        };
+        tracing::debug!(target, url = %fetched.url, digest = %fetched.digest,
+            "fetched");
+
+        let name = &fetched.file_name;
+        let package = match cordon_package::read_bytes(
+            name,
+            &fetched.bytes,
+            self.limits,
+        ) {
+            Ok(package) => package,
+            Err(err) => {
+                return PackageReport::failed(target, error_chain(&err));
+            }
+        };
+        let mut report = self.scan(target, &package);
+        report.ecosystem = report.ecosystem.or(Some(fetched.ecosystem));
+        report.name = report.name.or(Some(fetched.name));
+        report.version = report.version.or(Some(fetched.version));
+        report
+    }
+
+    /// Scans a package that was read.
+    fn scan(&self, target: &str, package: &Package) -> PackageReport {
+        let engine = self.engine;
+        let mut findings = package_findings(engine, package);
+        let suppressed = ignore::apply(self.ignores, &mut findings);
+        let (score, verdict) = engine.score(&findings);
+        let summary = match verdict {
+            Verdict::Clean => None,
+            _ => engine.explain(&findings),
+        };
+        PackageReport {
+            target: target.to_string(),
+            ecosystem: package.ecosystem,
+            name: package.name.clone(),
+            version: package.version.clone(),
+            verdict: Some(verdict),
+            score,
+            summary,
+            findings,
+            files: package.files.len() as u64,
+            suppressed,
+            error: None,
+            source: None,
+        }
     }
 }
 
@@ -243,7 +328,7 @@ fn package_findings(engine: &Engine, package: &Package) -> Vec<Finding> {
 }
 
 /// An error and its causes in one line, as the report shows it.
-fn error_chain(err: &dyn std::error::Error) -> String {
+pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

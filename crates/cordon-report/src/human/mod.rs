@@ -76,6 +76,9 @@ struct Human<'a> {
 impl Human<'_> {
     fn package(&mut self, package: &PackageReport) -> io::Result<()> {
         self.header(package)?;
+        if let Some(source) = &package.source {
+            writeln!(self.out, "  from: {}", inline(source, MAX_FIELD))?;
+        }
         if let Some(error) = &package.error {
             let label = self.paint.paint(Style::Error, "error");
             writeln!(self.out, "{label}: {}", inline(error, MAX_TEXT))?;
@@ -280,6 +283,7 @@ mod tests {
             files: 14,
             suppressed: 0,
             error: None,
+            source: None,
         }
     }
 
@@ -317,10 +321,11 @@ mod tests {
             suppressed: 0,
             ..package("./src", Verdict::Clean, 0)
         };
-        let broken = PackageReport::failed(
+        let mut broken = PackageReport::failed(
             "broken.zip",
             "cannot read `broken.zip`: truncated archive".into(),
         );
+        broken.source = Some("package-lock.json, via express".into());
         let report = ScanReport::new(vec![evil, clean, broken]);
 
         let expected = "\
@@ -335,6 +340,7 @@ high[py-exec-decoded]: exec() of a base64-decoded string
 
 ./src: clean, score 0, 1 file
 broken.zip: failed
+  from: package-lock.json, via express
 error: cannot read `broken.zip`: truncated archive
 
 3 packages: 1 clean, 0 suspicious, 1 malicious, 1 failed

@@ -1,0 +1,215 @@
+//! PyPI through the simple API in its JSON form (PEP 691):
+//! `{index}/{normalized-name}/`. The version's sdist is preferred, a
+//! wheel taken otherwise; each is checked against `hashes.sha256`.
+
+use serde::Deserialize;
+
+use crate::{
+    Algorithm, Client, Digest, Ecosystem, Error, Fetched, RegistryMeta, Spec,
+    version,
+};
+
+/// The media type of the JSON simple API.
+const ACCEPT: &str = "application/vnd.pypi.simple.v1+json";
+
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    files: Vec<File>,
+}
+
+#[derive(Deserialize)]
+struct File {
+    filename: String,
+    url: String,
+    #[serde(default)]
+    hashes: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    yanked: serde_json::Value,
+    #[serde(default, rename = "upload-time")]
+    upload_time: Option<String>,
+}
+
+impl File {
+    fn yanked(&self) -> bool {
+        match &self.yanked {
+            serde_json::Value::Bool(yanked) => *yanked,
+            serde_json::Value::String(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// A file of a release, as its name tells.
+struct Candidate<'a> {
+    file: &'a File,
+    version: String,
+    sdist: bool,
+}
+
+/// Fetches a PyPI package.
+pub(crate) fn fetch(
+    client: &Client,
+    spec: &Spec,
+    expected: &[Digest],
+) -> Result<Fetched, Error> {
+    let name = normalize(&spec.name);
+    let url =
+        crate::join(&client.options.registries.pypi, &format!("{name}/"));
+    let bytes = client.get(spec, &url, Some(ACCEPT))?;
+    let page: Page =
+        serde_json::from_slice(&bytes).map_err(|err| Error::Metadata {
+            package: spec.to_string(),
+            url: url.clone(),
+            reason: err.to_string(),
+        })?;
+
+    let candidates: Vec<Candidate<'_>> =
+        page.files.iter().filter_map(|file| candidate(&name, file)).collect();
+    let chosen = choose(spec, &url, &candidates)?;
+    let file_url = resolve(&url, &chosen.file.url);
+    let digests: Vec<Digest> = chosen
+        .file
+        .hashes
+        .get("sha256")
+        .and_then(|hex| Digest::from_hex(Algorithm::Sha256, hex))
+        .into_iter()
+        .collect();
+    let (bytes, digest) =
+        client.download(spec, &file_url, &digests, expected)?;
+
+    Ok(Fetched {
+        ecosystem: Ecosystem::Pypi,
+        name: page.name.unwrap_or(name),
+        version: chosen.version.clone(),
+        file_name: chosen.file.filename.clone(),
+        url: file_url,
+        bytes,
+        digest,
+        meta: RegistryMeta {
+            published: chosen.file.upload_time.clone(),
+            yanked: chosen.file.yanked(),
+            ..RegistryMeta::default()
+        },
+    })
+}
+
+/// PEP 503 normalisation: lowercase, runs of `-_.` become one `-`.
+pub(crate) fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// The file's version when it is an sdist or a wheel of `name`.
+fn candidate<'a>(name: &str, file: &'a File) -> Option<Candidate<'a>> {
+    let filename = file.filename.as_str();
+    if let Some(stem) = filename.strip_suffix(".whl") {
+        let mut parts = stem.split('-');
+        let (dist, version) = (parts.next()?, parts.next()?);
+        return (normalize(dist) == name).then(|| Candidate {
+            file,
+            version: version.to_string(),
+            sdist: false,
+        });
+    }
+    let stem = [".tar.gz", ".zip", ".tar.bz2", ".tgz"]
+        .iter()
+        .find_map(|ext| filename.strip_suffix(ext))?;
+    let (dist, version) = stem.rsplit_once('-')?;
+    (normalize(dist) == name).then(|| Candidate {
+        file,
+        version: version.to_string(),
+        sdist: true,
+    })
+}
+
+/// The version asked for (or the latest not yanked), its sdist if it has
+/// one, else a pure-Python wheel, else any wheel.
+fn choose<'c, 'a>(
+    spec: &Spec,
+    url: &str,
+    candidates: &'c [Candidate<'a>],
+) -> Result<&'c Candidate<'a>, Error> {
+    let live = || candidates.iter().filter(|c| !c.file.yanked());
+    let version = match &spec.version {
+        Some(version) => Some(version.as_str()),
+        None => version::latest(live().map(|c| c.version.as_str())),
+    };
+    let of_version: Vec<&Candidate<'_>> = candidates
+        .iter()
+        .filter(|c| Some(c.version.as_str()) == version)
+        .collect();
+    if of_version.is_empty() {
+        let package = spec.to_string();
+        return Err(Error::NoSuchVersion { package, url: url.to_string() });
+    }
+    let pure =
+        |c: &&&Candidate<'_>| c.file.filename.ends_with("-none-any.whl");
+    of_version
+        .iter()
+        .find(|c| c.sdist)
+        .or_else(|| of_version.iter().find(pure))
+        .or_else(|| of_version.first())
+        .copied()
+        .ok_or_else(|| Error::NoFile {
+            package: spec.to_string(),
+            url: url.to_string(),
+        })
+}
+
+/// A file URL from the page, made absolute against the page's URL.
+fn resolve(page: &str, href: &str) -> String {
+    if href.starts_with("http://") || href.starts_with("https://") {
+        return href.to_string();
+    }
+    let scheme_end = page.find("://").map_or(0, |i| i + 3);
+    let host_end =
+        page[scheme_end..].find('/').map_or(page.len(), |i| i + scheme_end);
+    if href.starts_with('/') {
+        return format!("{}{href}", &page[..host_end]);
+    }
+    let mut segments: Vec<&str> = page[host_end..].split('/').collect();
+    segments.pop();
+    for part in href.split('/') {
+        match part {
+            ".." => {
+                if segments.len() > 1 {
+                    segments.pop();
+                }
+            }
+            "." => {}
+            _ => segments.push(part),
+        }
+    }
+    format!("{}{}", &page[..host_end], segments.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_names() {
+        assert_eq!(normalize("Foo.Bar__baz"), "foo-bar-baz");
+    }
+
+    #[test]
+    fn resolves_relative_file_urls() {
+        let page = "http://h:1/simple/six/";
+        assert_eq!(resolve(page, "six.tgz"), "http://h:1/simple/six/six.tgz");
+        assert_eq!(resolve(page, "../../f/six.tgz"), "http://h:1/f/six.tgz");
+        assert_eq!(resolve(page, "/f/x"), "http://h:1/f/x");
+        assert_eq!(resolve(page, "https://o/x"), "https://o/x");
+    }
+}
