@@ -31,6 +31,7 @@
 #![forbid(unsafe_code)]
 
 mod escape;
+pub mod events;
 mod human;
 pub mod json;
 pub mod model;

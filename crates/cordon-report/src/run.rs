@@ -17,13 +17,49 @@
 //!   "env_removed": ["NPM_TOKEN"],
 //!   "exit": {"code": 0, "signal": null, "status": 0},
 //!   "timed_out": false,
-//!   "duration_ms": 812
+//!   "duration_ms": 812,
+//!   "events": {
+//!     "counts": {"files": 310, "sensitive_files": 1, "denied_writes": 0,
+//!                "execs": 2, "network": 1},
+//!     "files": [{"path": "/root/.ssh/id_rsa", "access": "read",
+//!                "zone": "home", "outcome": "missing", "count": 1,
+//!                "pid": 2, "process": "python3"}],
+//!     "network": [{"time_ms": 40, "pid": 2, "process": "python3",
+//!                  "syscall": "connect", "family": "inet",
+//!                  "socket": "tcp", "address": "127.0.0.1",
+//!                  "port": 8080, "outcome": "denied", "count": 1}],
+//!     "processes": [{"pid": 2, "ppid": 1, "path": "/usr/bin/python3",
+//!                    "argv": ["python3", "x.py"], "time_ms": 3}],
+//!     "workspace": {"created": 1, "modified": 0, "deleted": 0,
+//!                   "changes": [{"path": "out.txt", "change": "created",
+//!                                "size": 12, "kind": "file"}]},
+//!     "dropped": 0
+//!   }
 //! }
 //! ```
+//!
+//! `events` is there when the monitor ran (`--monitor on`, the default
+//! of the command line): what the command tried, seen through seccomp
+//! user notifications, and what changed in the workspace. Its fields
+//! are documented on [`Events`]: `counts` of every event by kind;
+//! `files`, the accesses outside the workspace and the read-only system
+//! tree (under the real home, `--hide` paths and host secrets, another
+//! process's `/proc`) and writes the policy refuses, one entry per path
+//! and access, worst first; `network`, the `connect`, `bind` and
+//! `sendto` calls with an address, one per call and address; the
+//! `processes` that executed a program, with their parent and argv;
+//! the `workspace` changes, from a walk before and after the run; and
+//! `failure` when the monitor failed and killed the sandbox. The
+//! `outcome` of an attempt is inferred from the policy (`denied`,
+//! `missing`, `allowed`) or is `attempted`. Each event on its own, one
+//! JSON object per line with a `type`, is [`Event`]; `cordon run
+//! --events FILE` writes them.
 
 use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Serialize};
+
+pub use crate::events::{Event, Events};
 
 /// The version of the JSON run report, written as its `version` field.
 pub const RUN_FORMAT_VERSION: u32 = 1;
@@ -59,6 +95,9 @@ pub struct RunReport {
     /// Wall-clock time from the start of the sandbox to the end of the
     /// command, in milliseconds.
     pub duration_ms: u64,
+    /// What the monitor saw the command try, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Events>,
 }
 
 /// The network a command had.
@@ -236,6 +275,9 @@ impl RunReport {
         for warning in &self.warnings {
             let _ = writeln!(out, "cordon: warning: {warning}");
         }
+        if let Some(events) = &self.events {
+            events.render_terminal(&mut out, verbose);
+        }
         let _ = writeln!(out, "cordon: {}", self.exit_summary());
         out
     }
@@ -340,6 +382,7 @@ mod tests {
             exit: Exit { code: Some(0), status: 0, ..Exit::default() },
             timed_out: false,
             duration_ms: 3,
+            events: None,
         }
     }
 

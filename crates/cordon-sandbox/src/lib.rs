@@ -15,7 +15,11 @@
 //! - Landlock as a second fence on files and TCP (`landlock`);
 //! - a static seccomp deny-list, put in place right before exec
 //!   (`seccomp`);
-//! - credential-like environment variables removed (`env`).
+//! - credential-like environment variables removed (`env`);
+//! - with [`SandboxConfig::monitor`], a second seccomp filter whose
+//!   listener goes to a supervisor thread of `cordon-monitor`, which
+//!   records what the command tries and what it changed in the
+//!   workspace, in [`RunReport::events`].
 //!
 //! It returns a [`RunReport`] saying how far each layer was enforced
 //! and how the command ended. No daemon and no setuid helper are
@@ -44,4 +48,4 @@ mod sys;
 pub use cordon_report::run::{Limits, NetworkMode, RunReport};
 pub use duration::parse_duration;
 pub use error::Error;
-pub use sandbox::{SandboxConfig, run};
+pub use sandbox::{MonitorConfig, SandboxConfig, run};

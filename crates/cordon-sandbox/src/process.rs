@@ -11,6 +11,7 @@
 
 use std::ffi::{CString, OsStr};
 use std::io::{PipeReader, PipeWriter, Read, Write};
+use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -124,6 +125,20 @@ pub struct Inside {
     pub foreground: bool,
     /// The signal mask to restore before exec.
     pub old_mask: SigSet,
+    /// The monitor's filter and socket pair, when it runs.
+    pub monitor: Option<MonitorInside>,
+}
+
+/// What the inside needs for the monitor: the filter that notifies it,
+/// and the socket pair that carries the filter's listener to cordon.
+#[derive(Debug)]
+pub struct MonitorInside {
+    /// The notifying filter.
+    pub program: seccomp::Program,
+    /// The command's end of the pair (close-on-exec).
+    pub ours: RawFd,
+    /// cordon's end, closed at once by the init.
+    pub theirs: RawFd,
 }
 
 /// The signals cordon and the init wait for.
@@ -163,6 +178,9 @@ pub fn init(
         sys::exit_now(SETUP_FAILED);
     }
     drop(sync);
+    if let Some(monitor) = &inside.monitor {
+        sys::close(monitor.theirs);
+    }
     // Not dumpable: the command, same user and no more capabilities,
     // must not reach the init through /proc/1/mem or ptrace. Only now:
     // a process that is not dumpable has its /proc files owned by root,
@@ -199,6 +217,9 @@ fn set_up(
         Some(pid) => {
             // Also done by the command itself: whichever runs first.
             let _ = sys::set_process_group(pid);
+            if let Some(monitor) = &inside.monitor {
+                sys::close(monitor.ours);
+            }
             Ok(pid)
         }
         None => command(inside, report),
@@ -288,8 +309,24 @@ fn confine(inside: &Inside) -> Result<(), Error> {
         seccomp::install(program, 0)
             .map_err(os("install the seccomp filter"))?;
     }
+    if let Some(monitor) = &inside.monitor {
+        start_monitor(monitor)?;
+    }
     sys::set_signal_mask(&inside.old_mask)
         .map_err(os("restore the signal mask"))
+}
+
+/// Installs the monitor's filter and sends its listener to cordon; from
+/// here on, the watched calls wait for cordon's answer. `sendmsg` and
+/// `close` are not watched, so this cannot wait for itself.
+fn start_monitor(monitor: &MonitorInside) -> Result<(), Error> {
+    let flags = libc::SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    let listener = seccomp::install(&monitor.program, flags)
+        .map_err(os("install the monitor's seccomp filter"))?;
+    let sent = cordon_monitor::send_listener(monitor.ours, listener);
+    sys::close(listener);
+    sys::close(monitor.ours);
+    sent.map_err(os("send the seccomp listener to cordon"))
 }
 
 /// Executes the command, searching `PATH` inside the sandbox when its

@@ -1,11 +1,17 @@
 //! The public entry point: a [`SandboxConfig`] in, a [`RunReport`] out.
 
 use std::ffi::{CString, OsString};
+use std::fs::File;
 use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use cordon_monitor::{
+    Context, MAX_ENTRIES, Policy, Snapshot, Supervisor, WATCHED,
+};
+use cordon_report::events::Events;
 use cordon_report::run::{
     Enforcement, Exit, Layer, LayerKind, Limits, NetworkMode,
     RUN_FORMAT_VERSION, RunReport,
@@ -14,7 +20,7 @@ use cordon_report::run::{
 use crate::cgroup::Cgroups;
 use crate::error::{Error, os};
 use crate::mounts::{self, Kind, UserMount};
-use crate::process::{self, Inside, Message};
+use crate::process::{self, Inside, Message, MonitorInside};
 use crate::sys::{self, SigSet};
 use crate::{caps, env, landlock, namespaces, seccomp};
 
@@ -51,6 +57,16 @@ pub struct SandboxConfig {
     pub env_pass: Vec<String>,
     /// Refuse to run unless every layer is fully enforced.
     pub strict: bool,
+    /// Record what the command tries, when set; `None` runs the sandbox
+    /// without the monitor.
+    pub monitor: Option<MonitorConfig>,
+}
+
+/// How the monitor records what the command tries.
+#[derive(Clone, Debug, Default)]
+pub struct MonitorConfig {
+    /// Where to write each event, one JSON object per line.
+    pub events: Option<PathBuf>,
 }
 
 impl SandboxConfig {
@@ -71,6 +87,7 @@ impl SandboxConfig {
             env: std::env::vars_os().collect(),
             env_pass: Vec::new(),
             strict: false,
+            monitor: None,
         }
     }
 }
@@ -105,6 +122,14 @@ struct Prepared {
     warnings: Vec<String>,
     cgroups: Cgroups,
     workspace: PathBuf,
+    monitor: Option<MonitorPlan>,
+}
+
+/// The monitor, ready to start.
+struct MonitorPlan {
+    program: seccomp::Program,
+    policy: Policy,
+    events: Option<PathBuf>,
 }
 
 fn prepare(config: &SandboxConfig) -> Result<Prepared, Error> {
@@ -133,7 +158,7 @@ fn prepare(config: &SandboxConfig) -> Result<Prepared, Error> {
     let cgroups = Cgroups::create(&config.limits, sys::getpid() as u32);
     let rlimits = cgroups.fallback(&config.limits);
 
-    let layers = vec![
+    let mut layers = vec![
         layer(LayerKind::Namespaces, namespaces::describe(config.network)),
         layer(LayerKind::Filesystem, mounts.describe()),
         network_layer(config.network),
@@ -152,6 +177,16 @@ fn prepare(config: &SandboxConfig) -> Result<Prepared, Error> {
         ),
     ];
 
+    let monitor = monitor_plan(config, &workspace, home.as_deref(), abi)?;
+    if monitor.is_some()
+        && let Some(seccomp) =
+            layers.iter_mut().find(|l| l.layer == LayerKind::Seccomp)
+    {
+        seccomp.details.push(format!(
+            "monitor: a second filter reports {} calls to cordon",
+            WATCHED.len()
+        ));
+    }
     let inside = Inside {
         mounts,
         network: config.network,
@@ -166,6 +201,7 @@ fn prepare(config: &SandboxConfig) -> Result<Prepared, Error> {
         env: env_strings(&scrubbed.kept),
         foreground: process::in_foreground(),
         old_mask: SigSet::of(&[]),
+        monitor: None,
     };
     Ok(Prepared {
         inside,
@@ -174,6 +210,7 @@ fn prepare(config: &SandboxConfig) -> Result<Prepared, Error> {
         warnings: cgroups.warnings(),
         cgroups,
         workspace,
+        monitor,
     })
 }
 
@@ -185,6 +222,10 @@ fn run_blocked(
     start: Instant,
 ) -> Result<RunReport, Error> {
     prepared.inside.old_mask = old_mask;
+    let monitor = prepared.monitor.take().map(Watch::prepare).transpose()?;
+    if let Some(watch) = &monitor {
+        prepared.inside.monitor = Some(watch.inside());
+    }
     let (sync_read, mut sync_write) =
         std::io::pipe().map_err(os("create a pipe"))?;
     let (mut report_read, report_write) =
@@ -203,6 +244,13 @@ fn run_blocked(
     };
     drop(sync_read);
     drop(report_write);
+    let supervisor = match monitor {
+        Some(watch) => Some(watch.start(init, start).inspect_err(|_| {
+            let _ = sys::kill(init, libc::SIGKILL);
+            let _ = sys::waitpid(init, false);
+        })?),
+        None => None,
+    };
 
     let deadline =
         config.limits.timeout_ms.map(|ms| start + Duration::from_millis(ms));
@@ -215,14 +263,30 @@ fn run_blocked(
         .inspect_err(|_| {
             let _ = sys::kill(init, libc::SIGKILL);
             let _ = sys::waitpid(init, false);
-        })?;
+        });
+    // Joined whatever happened: no thread of cordon outlives the run.
+    let watched = supervisor.map(|s| s.finish(&prepared.workspace));
+    let ended = ended?;
 
     let mut bytes = Vec::new();
     let _ = report_read.read_to_end(&mut bytes);
     restore_terminal();
     prepared.cgroups.remove();
 
-    let exit = exit_of(&Message::decode_all(&bytes), ended, &config.command)?;
+    let mut warnings = prepared.warnings;
+    let events = watched.map(|(events, error)| {
+        warnings.extend(error);
+        events
+    });
+    let failed = events.as_ref().and_then(|e| e.failure.clone());
+    let exit = match failed {
+        Some(why) => Exit {
+            status: 125,
+            error: Some(format!("the monitor failed: {why}")),
+            ..Exit::default()
+        },
+        None => exit_of(&Message::decode_all(&bytes), ended, &config.command)?,
+    };
     Ok(RunReport {
         version: RUN_FORMAT_VERSION,
         command: config
@@ -236,11 +300,130 @@ fn run_blocked(
         limits: config.limits.clone(),
         layers: prepared.layers,
         env_removed: prepared.env_removed,
-        warnings: prepared.warnings,
+        warnings,
         exit,
         timed_out: ended.timed_out,
         duration_ms: start.elapsed().as_millis() as u64,
+        events,
     })
+}
+
+/// The monitor between `prepare` and the clone: the workspace as it was,
+/// the socket pair and the events file.
+struct Watch {
+    plan: MonitorPlan,
+    before: Snapshot,
+    ours: OwnedFd,
+    theirs: OwnedFd,
+    lines: Option<File>,
+}
+
+/// The monitor while the sandbox runs.
+struct Watching {
+    supervisor: Supervisor,
+    before: Snapshot,
+}
+
+impl Watch {
+    /// Walks the workspace, makes the socket pair and opens the events
+    /// file. Single-threaded still: the clone comes after.
+    fn prepare(plan: MonitorPlan) -> Result<Watch, Error> {
+        let lines = match &plan.events {
+            Some(path) => Some(File::create(path).map_err(os(format!(
+                "create the events file {}",
+                path.display()
+            )))?),
+            None => None,
+        };
+        let before = Snapshot::take(&plan.policy.workspace, MAX_ENTRIES);
+        let (theirs, ours) = sys::socketpair()
+            .map_err(os("create the monitor's socket pair"))?;
+        Ok(Watch { plan, before, ours, theirs, lines })
+    }
+
+    /// What the init and the command need.
+    fn inside(&self) -> MonitorInside {
+        MonitorInside {
+            program: self.plan.program.clone(),
+            ours: self.ours.as_raw_fd(),
+            theirs: self.theirs.as_raw_fd(),
+        }
+    }
+
+    /// Starts the supervisor's thread, after the clone.
+    fn start(
+        self,
+        init: libc::pid_t,
+        start: Instant,
+    ) -> Result<Watching, Error> {
+        drop(self.ours);
+        let context = Context {
+            policy: self.plan.policy,
+            start,
+            lines: self.lines,
+            init,
+        };
+        let supervisor = Supervisor::spawn(self.theirs, context)
+            .map_err(|err| Error::Setup(err.to_string()))?;
+        Ok(Watching { supervisor, before: self.before })
+    }
+}
+
+impl Watching {
+    /// The events, once the sandbox has ended, with what changed in the
+    /// workspace; and why the events file stopped, if it did.
+    fn finish(self, workspace: &Path) -> (Events, Option<String>) {
+        let recorder = self.supervisor.finish();
+        let after = Snapshot::take(workspace, MAX_ENTRIES);
+        let (events, error) = recorder.finish(self.before.diff(&after));
+        let error = error.map(|e| format!("cannot write the events: {e}"));
+        (events, error)
+    }
+}
+
+/// The monitor's filter and policy, when it was asked for.
+fn monitor_plan(
+    config: &SandboxConfig,
+    workspace: &Path,
+    home: Option<&Path>,
+    abi: i32,
+) -> Result<Option<MonitorPlan>, Error> {
+    let Some(monitor) = &config.monitor else { return Ok(None) };
+    let Some(program) = notify_program() else { return Ok(None) };
+    let canonical_all = |paths: &[PathBuf], what| {
+        paths.iter().map(|p| canonical(p, what)).collect::<Result<_, _>>()
+    };
+    let mut hidden: Vec<PathBuf> =
+        canonical_all(&config.hide, "the --hide path")?;
+    if config.rootfs.is_none() {
+        hidden
+            .extend(mounts::Plan::secret_files().into_iter().map(|m| m.path));
+    }
+    let mut writable = vec![PathBuf::from("/tmp")];
+    writable.extend(home.map(Path::to_path_buf));
+    writable.extend(canonical_all(&config.rw, "the --rw path")?);
+    let policy = Policy {
+        workspace: workspace.to_path_buf(),
+        writable,
+        home: home.map(Path::to_path_buf),
+        hidden,
+        shown: canonical_all(&config.ro, "the --ro path")?,
+        tcp_denied: config.network == NetworkMode::None
+            && landlock::missing(abi, true).iter().all(|m| m != "tcp"),
+    };
+    Ok(Some(MonitorPlan { program, policy, events: monitor.events.clone() }))
+}
+
+#[cfg(target_arch = "x86_64")]
+fn notify_program() -> Option<seccomp::Program> {
+    let watched: Vec<libc::c_long> =
+        WATCHED.iter().map(|(nr, _)| *nr).collect();
+    Some(seccomp::build_notify(&watched))
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn notify_program() -> Option<seccomp::Program> {
+    None
 }
 
 /// Maps the init's ids, puts it in the cgroups and lets it go on.

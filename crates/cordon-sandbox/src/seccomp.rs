@@ -310,6 +310,42 @@ pub fn build(deny_unix_sockets: bool) -> Program {
     Program { filter }
 }
 
+/// Builds the monitor's filter for x86_64: the system calls `watched`
+/// go to the listener (`SECCOMP_RET_USER_NOTIF`), and `sendto` only
+/// with an address (argument 4), so that sending on a connected socket
+/// costs nothing. Everything else is allowed here; the deny-list,
+/// installed before, still refuses what it refuses, and its `EPERM`
+/// takes precedence over a notification.
+#[cfg(target_arch = "x86_64")]
+pub fn build_notify(watched: &[libc::c_long]) -> Program {
+    let notify = libc::SECCOMP_RET_USER_NOTIF;
+    let mut filter = vec![
+        load(OFFSET_ARCH),
+        jeq(crate::sys::AUDIT_ARCH_X86_64, 1, 0),
+        ret(libc::SECCOMP_RET_ALLOW),
+        load(OFFSET_NR),
+    ];
+    if watched.contains(&libc::SYS_sendto) {
+        filter.extend(guarded(
+            libc::SYS_sendto as u32,
+            vec![
+                load(arg_low(4)),
+                jeq(0, 0, 3),
+                load(arg_low(4) + 4),
+                jeq(0, 0, 1),
+                ret(libc::SECCOMP_RET_ALLOW),
+                ret(notify),
+            ],
+        ));
+    }
+    for &nr in watched.iter().filter(|&&nr| nr != libc::SYS_sendto) {
+        filter.push(jeq(nr as u32, 0, 1));
+        filter.push(ret(notify));
+    }
+    filter.push(ret(libc::SECCOMP_RET_ALLOW));
+    Program { filter }
+}
+
 /// Installs `program` on the calling thread. `no_new_privs` must be set.
 /// `flags` are `SECCOMP_FILTER_FLAG_*`; the return value is the
 /// listener's fd with `SECCOMP_FILTER_FLAG_NEW_LISTENER`, 0 otherwise.
@@ -451,6 +487,22 @@ mod tests {
         assert_eq!(verdict(nr, [8, 0, 0, 0, 0, 0]), ALLOW);
         assert_eq!(verdict(nr, [0x0400_0000, 0, 0, 0, 0, 0]), EPERM);
         assert_eq!(verdict(nr, [0x0004_0000, 0, 0, 0, 0, 0]), EPERM);
+    }
+
+    #[test]
+    fn the_notify_filter_asks_only_about_watched_calls() {
+        let program = build_notify(&[libc::SYS_openat, libc::SYS_sendto]);
+        let arch = crate::sys::AUDIT_ARCH_X86_64;
+        let notify = libc::SECCOMP_RET_USER_NOTIF;
+        let at =
+            |nr: libc::c_long, args| evaluate(&program, arch, nr as u32, args);
+        assert_eq!(at(libc::SYS_openat, [0; 6]), notify);
+        assert_eq!(at(libc::SYS_read, [0; 6]), ALLOW);
+        assert_eq!(at(libc::SYS_sendto, [3, 0, 0, 0, 0, 0]), ALLOW);
+        assert_eq!(at(libc::SYS_sendto, [3, 0, 0, 0, 0x10, 16]), notify);
+        assert_eq!(at(libc::SYS_sendto, [3, 0, 0, 0, 1 << 40, 16]), notify);
+        let aarch64 = 0xc000_00b7;
+        assert_eq!(evaluate(&program, aarch64, 56, [0; 6]), ALLOW);
     }
 
     /// Installs the filter in a forked child and checks what the kernel

@@ -4,7 +4,7 @@
 
 use std::ffi::{CStr, CString};
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::ptr;
 use std::time::Duration;
 
@@ -255,6 +255,25 @@ pub fn install_seccomp(
         )
     };
     check(ret).map(|fd| fd as i32)
+}
+
+/// `socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)`: two connected
+/// sockets.
+pub fn socketpair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as libc::c_int; 2];
+    let kind = libc::SOCK_STREAM | libc::SOCK_CLOEXEC;
+    // SAFETY: `fds` has room for the two fds the call writes.
+    let ret =
+        unsafe { libc::socketpair(libc::AF_UNIX, kind, 0, fds.as_mut_ptr()) };
+    check_int(ret)?;
+    // SAFETY: the call returned two new fds that nothing else owns.
+    unsafe { Ok((OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1]))) }
+}
+
+/// `close(2)`, for fds held as raw numbers across `fork`.
+pub fn close(fd: RawFd) {
+    // SAFETY: the callers own `fd` and use it no more.
+    unsafe { libc::close(fd) };
 }
 
 /// `setrlimit(2)` with the same soft and hard value.

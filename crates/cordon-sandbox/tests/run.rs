@@ -327,3 +327,33 @@ fn strict_refuses_before_the_command_starts() {
         Err(err) => panic!("unexpected error: {err}"),
     }
 }
+
+#[test]
+fn the_monitor_records_execs_files_and_changes() {
+    let _serial = serial();
+    let dir = workspace();
+    let script = "cat /etc/hostname >/dev/null; echo hello > made; \
+                  touch /etc/cordon-monitor-probe 2>/dev/null; true";
+    let mut config = shell(dir.path(), script);
+    config.monitor = Some(cordon_sandbox::MonitorConfig::default());
+    let Some(report) = run(&config) else { return };
+    assert_eq!(report.exit.status, 0);
+    let events = report.events.expect("the monitor's events");
+    assert!(events.failure.is_none(), "{:?}", events.failure);
+    let paths: Vec<&str> =
+        events.processes.iter().map(|p| p.path.as_str()).collect();
+    assert!(paths.iter().any(|p| p.ends_with("/cat")), "{paths:?}");
+    assert!(paths.iter().any(|p| p.ends_with("/touch")), "{paths:?}");
+    let denied = events
+        .files
+        .iter()
+        .find(|f| f.path == "/etc/cordon-monitor-probe")
+        .expect("the refused write");
+    assert_eq!(denied.outcome.name(), "denied");
+    let made = events.workspace.changes.iter().find(|c| c.path == "made");
+    assert_eq!(made.expect("the created file").size, 6);
+
+    config.monitor = None;
+    let Some(report) = run(&config) else { return };
+    assert!(report.events.is_none());
+}

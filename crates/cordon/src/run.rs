@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use cordon_report::run::{Limits, NetworkMode, RunReport};
-use cordon_sandbox::{SandboxConfig, parse_duration};
+use cordon_sandbox::{MonitorConfig, SandboxConfig, parse_duration};
 
 use crate::cli::GlobalArgs;
 use crate::size::parse_size;
@@ -75,6 +75,17 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
+    /// Record what the command tries (files outside the workspace,
+    /// programs, network, workspace changes) through seccomp user
+    /// notifications; `off` runs the sandbox alone.
+    #[arg(long, value_enum, default_value_t = MonitorArg::On)]
+    pub monitor: MonitorArg,
+
+    /// Write every event the monitor records to FILE, one JSON object
+    /// per line with a `type`.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+
     /// The command to run, and its arguments.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
@@ -96,6 +107,15 @@ pub enum NetArg {
     None,
     /// The host's network, shared.
     Host,
+}
+
+/// The choices of `--monitor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MonitorArg {
+    /// Record what the command tries.
+    On,
+    /// Run the sandbox without the monitor.
+    Off,
 }
 
 /// A failure of cordon itself while setting up or running the sandbox,
@@ -157,6 +177,19 @@ fn config(args: &RunArgs) -> Result<SandboxConfig, RunFailure> {
     };
     config.env_pass = args.env_pass.clone();
     config.strict = args.strict;
+    config.monitor = match (args.monitor, &args.events) {
+        (MonitorArg::On, events) => {
+            Some(MonitorConfig { events: events.clone() })
+        }
+        (MonitorArg::Off, Some(_)) => {
+            return Err(RunFailure {
+                message: "--events needs the monitor; drop --monitor off"
+                    .into(),
+                code: 125,
+            });
+        }
+        (MonitorArg::Off, None) => None,
+    };
     Ok(config)
 }
 

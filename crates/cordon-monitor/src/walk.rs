@@ -1,0 +1,201 @@
+//! What changed in the workspace: a walk before the run and one after,
+//! by size and modification time, never following a link.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use cordon_report::events::{Change, ChangeKind, WorkspaceChanges};
+
+/// How many entries a walk reads before it stops.
+pub const MAX_ENTRIES: usize = 200_000;
+
+/// How many changes the report lists; the counts go on.
+const MAX_LISTED: usize = 10_000;
+
+/// What a walk knows of one entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    size: u64,
+    mtime_ns: i128,
+    kind: Kind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    File,
+    Dir,
+    Symlink,
+    Other,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::File => "file",
+            Kind::Dir => "dir",
+            Kind::Symlink => "symlink",
+            Kind::Other => "other",
+        }
+    }
+}
+
+/// The entries of a tree at one moment, by path relative to its root.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    entries: HashMap<PathBuf, Entry>,
+    /// Why the walk stopped short, when it did.
+    incomplete: Option<String>,
+}
+
+impl Snapshot {
+    /// Walks `root`, up to `limit` entries.
+    pub fn take(root: &Path, limit: usize) -> Snapshot {
+        let mut snapshot = Snapshot::default();
+        let mut pending = vec![PathBuf::new()];
+        while let Some(relative) = pending.pop() {
+            let Ok(dir) = fs::read_dir(root.join(&relative)) else {
+                continue;
+            };
+            for entry in dir.flatten() {
+                if snapshot.entries.len() >= limit {
+                    snapshot.incomplete = Some(format!(
+                        "the workspace has more than {limit} entries; \
+                         the rest were not compared"
+                    ));
+                    return snapshot;
+                }
+                let Ok(meta) = entry.metadata() else { continue };
+                let path = relative.join(entry.file_name());
+                let kind = kind_of(&meta);
+                if kind == Kind::Dir {
+                    pending.push(path.clone());
+                }
+                let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000
+                    + i128::from(meta.mtime_nsec());
+                let size = meta.len();
+                snapshot.entries.insert(path, Entry { size, mtime_ns, kind });
+            }
+        }
+        snapshot
+    }
+
+    /// The changes from `self` (before) to `after`, sorted by path.
+    pub fn diff(&self, after: &Snapshot) -> WorkspaceChanges {
+        let mut found = BTreeMap::new();
+        for (path, new) in &after.entries {
+            match self.entries.get(path) {
+                None => {
+                    found.insert(path, (ChangeKind::Created, *new));
+                }
+                Some(old) if changed(old, new) => {
+                    found.insert(path, (ChangeKind::Modified, *new));
+                }
+                Some(_) => {}
+            }
+        }
+        for (path, old) in &self.entries {
+            if !after.entries.contains_key(path) {
+                found.insert(path, (ChangeKind::Deleted, *old));
+            }
+        }
+        summarize(found, self.incomplete.clone().or(after.incomplete.clone()))
+    }
+}
+
+/// Whether an entry changed: a directory only when it became something
+/// else (its time changes with every file made in it).
+fn changed(old: &Entry, new: &Entry) -> bool {
+    if old.kind != new.kind {
+        return true;
+    }
+    new.kind != Kind::Dir
+        && (old.size != new.size || old.mtime_ns != new.mtime_ns)
+}
+
+fn summarize(
+    found: BTreeMap<&PathBuf, (ChangeKind, Entry)>,
+    incomplete: Option<String>,
+) -> WorkspaceChanges {
+    let mut changes = WorkspaceChanges { incomplete, ..Default::default() };
+    for (path, (change, entry)) in found {
+        match change {
+            ChangeKind::Created => changes.created += 1,
+            ChangeKind::Modified => changes.modified += 1,
+            ChangeKind::Deleted => changes.deleted += 1,
+        }
+        if changes.changes.len() < MAX_LISTED {
+            changes.changes.push(Change {
+                path: path.to_string_lossy().into_owned(),
+                change,
+                size: entry.size,
+                kind: entry.kind.name().to_owned(),
+            });
+        }
+    }
+    changes
+}
+
+fn kind_of(meta: &fs::Metadata) -> Kind {
+    let kind = meta.file_type();
+    if kind.is_symlink() {
+        Kind::Symlink
+    } else if kind.is_dir() {
+        Kind::Dir
+    } else if kind.is_file() {
+        Kind::File
+    } else {
+        Kind::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_modified_and_deleted_files_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir(root.join("sub")).unwrap();
+        fs::write(root.join("sub/kept"), "same").unwrap();
+        fs::write(root.join("changed"), "old").unwrap();
+        fs::write(root.join("gone"), "x").unwrap();
+        let before = Snapshot::take(root, MAX_ENTRIES);
+        fs::write(root.join("changed"), "longer").unwrap();
+        fs::remove_file(root.join("gone")).unwrap();
+        fs::write(root.join("sub/new"), "12345").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", root.join("link")).unwrap();
+        let after = Snapshot::take(root, MAX_ENTRIES);
+
+        let diff = before.diff(&after);
+        let listed: Vec<(&str, ChangeKind, u64)> = diff
+            .changes
+            .iter()
+            .map(|c| (c.path.as_str(), c.change, c.size))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("changed", ChangeKind::Modified, 6),
+                ("gone", ChangeKind::Deleted, 1),
+                ("link", ChangeKind::Created, 11),
+                ("sub/new", ChangeKind::Created, 5),
+            ]
+        );
+        assert_eq!((diff.created, diff.modified, diff.deleted), (2, 1, 1));
+        assert!(diff.incomplete.is_none());
+    }
+
+    #[test]
+    fn a_walk_stops_at_its_limit_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..5 {
+            fs::write(dir.path().join(i.to_string()), "").unwrap();
+        }
+        let snapshot = Snapshot::take(dir.path(), 3);
+        assert_eq!(snapshot.entries.len(), 3);
+        assert!(snapshot.incomplete.is_some());
+    }
+}
