@@ -38,23 +38,28 @@ const EXAMPLE_DIRS: [&str; 6] =
     ["example", "examples", "demo", "demos", "sample", "samples"];
 
 /// Directory names that hold continuous-integration configuration,
-/// wherever they are.
-const CI_DIRS: [&str; 6] = [
+/// wherever they are (vendored projects bring their own).
+const CI_DIRS: [&str; 7] = [
     ".github",
     ".gitlab",
     ".circleci",
     ".azure-pipelines",
     ".buildkite",
     ".ci",
+    "ci",
 ];
 
 /// Top-level directory names that hold a project's release and
 /// maintenance scripts. Deeper down, a directory of these names is as
 /// likely to be part of the package's own code.
-const TOOLING_DIRS: [&str; 4] = ["ci", "tools", "scripts", "maint_tools"];
+const TOOLING_DIRS: [&str; 3] = ["tools", "scripts", "maint_tools"];
 
 /// Files of development tooling by name.
-const TOOLING_NAMES: [&str; 10] = [
+const TOOLING_NAMES: [&str; 14] = [
+    "vagrantfile",
+    "dockerfile",
+    "containerfile",
+    "jenkinsfile",
     "makefile",
     "gnumakefile",
     "justfile",
@@ -100,13 +105,20 @@ pub(crate) fn role(path: &str, depth: u32, facts: &Facts) -> Role {
     if facts.install.contains(path) {
         return Role::Install;
     }
-    if runs_at_install(dirs, name) {
+    let conventional = by_convention(dirs, name, rooted);
+    if runs_at_install(dirs, name) && !is_inert(conventional) {
         return Role::Install;
     }
     if facts.import.contains(path) {
         return Role::Import;
     }
-    by_convention(dirs, name, rooted)
+    conventional
+}
+
+/// Roles whose files no installer or importer runs, whatever their name:
+/// a `.pth` file kept among a project's tests is a test fixture.
+fn is_inert(role: Role) -> bool {
+    matches!(role, Role::Test | Role::Docs | Role::Example | Role::Tooling)
 }
 
 /// Files that installers run by their name and place.
@@ -125,7 +137,7 @@ pub(crate) fn by_convention(dirs: &str, name: &str, rooted: bool) -> Role {
             .any(|d| names.contains(&d.to_ascii_lowercase().as_str()))
     };
 
-    if in_dir(&TEST_DIRS) || is_test_file(&lower) {
+    if in_dir(&TEST_DIRS) || is_test_dir(dirs) || is_test_file(&lower) {
         return Role::Test;
     }
     if in_dir(&DOC_DIRS) || is_doc_file(&lower) || is_metadata(dirs, &lower) {
@@ -141,6 +153,16 @@ pub(crate) fn by_convention(dirs: &str, name: &str, rooted: bool) -> Role {
         return Role::Import;
     }
     Role::Other
+}
+
+/// Directories whose name has a word for tests in it: `manual tests`,
+/// `unit_tests`, `integration-tests`, `test-data`.
+fn is_test_dir(dirs: &str) -> bool {
+    dirs.split('/').any(|dir| {
+        let lower = dir.to_ascii_lowercase();
+        let mut words = lower.split([' ', '_', '-', '.']);
+        words.any(|w| matches!(w, "test" | "tests" | "testing"))
+    })
 }
 
 /// Test files by name: `test_x.py`, `x_test.py`, `conftest.py`,
@@ -231,6 +253,12 @@ mod tests {
             ("foo-1.0/Makefile", Role::Tooling),
             ("foo-1.0/scripts/__init__.py", Role::Tooling),
             ("foo-1.0/foo/tools/core.py", Role::Other),
+            ("foo-1.0/m/manual tests/4 x/build.py", Role::Test),
+            ("foo-1.0/unit_tests/a.py", Role::Test),
+            ("foo-1.0/contest/a.py", Role::Other),
+            ("foo-1.0/bootloader/Vagrantfile", Role::Tooling),
+            ("foo-1.0/v/meson/ci/install.sh", Role::Tooling),
+            ("foo-1.0/tests/m/ns-nspkg.pth", Role::Test),
             ("foo-1.0/sub/.github/workflows/x.yml", Role::Tooling),
         ];
         for (path, role) in cases {

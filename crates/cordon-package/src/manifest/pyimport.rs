@@ -27,11 +27,15 @@ const MAX_MODULES: usize = 500;
 /// Marks as import-time code every module reached from a package's
 /// `__init__.py` files through top-level imports.
 pub(super) fn read(tree: &Tree<'_>, facts: &mut Facts) {
-    let mut queue: VecDeque<String> = tree
+    // Shallowest first, then by name: the same package always gets the
+    // same modules, also when the limit cuts the walk short.
+    let mut seeds: Vec<&str> = tree
         .paths()
         .filter(|path| is_init(path) && runs_when_imported(tree, path))
-        .map(str::to_string)
         .collect();
+    seeds.sort_by_key(|path| (path.matches('/').count(), *path));
+    let mut queue: VecDeque<String> =
+        seeds.into_iter().map(str::to_string).collect();
     let mut seen: HashSet<String> = queue.iter().cloned().collect();
 
     while let Some(path) = queue.pop_front() {
