@@ -249,6 +249,31 @@ pub struct Exit {
 }
 
 impl RunReport {
+    /// The report of a run that cordon could not start or finish: no
+    /// layer is claimed, and `exit` carries the status (125) and why.
+    pub fn failed(
+        command: Vec<String>,
+        workspace: String,
+        status: u8,
+        error: String,
+    ) -> RunReport {
+        RunReport {
+            version: RUN_FORMAT_VERSION,
+            command,
+            workspace,
+            rootfs: None,
+            network: NetworkMode::None,
+            limits: Limits::default(),
+            layers: Vec::new(),
+            env_removed: Vec::new(),
+            warnings: Vec::new(),
+            exit: Exit { status, error: Some(error), ..Exit::default() },
+            timed_out: false,
+            duration_ms: 0,
+            events: None,
+        }
+    }
+
     /// Whether every layer that was asked for is fully enforced.
     pub fn fully_enforced(&self) -> bool {
         !self.layers.iter().any(|l| l.enforcement.is_degraded())

@@ -137,8 +137,14 @@ impl RunFailure {
 /// Runs `cordon run` and returns the command's exit status.
 pub fn main(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<u8> {
     let config = config(&args)?;
-    let report = cordon_sandbox::run(&config)
-        .map_err(|err| RunFailure { message: err.to_string(), code: 125 })?;
+    let report = match cordon_sandbox::run(&config) {
+        Ok(report) => report,
+        Err(err) => {
+            let failure = RunFailure { message: err.to_string(), code: 125 };
+            write_failure(&args, &config, &failure);
+            return Err(failure.into());
+        }
+    };
 
     if !global.quiet {
         eprint!("{}", report.render_terminal(global.debug));
@@ -191,6 +197,33 @@ fn config(args: &RunArgs) -> Result<SandboxConfig, RunFailure> {
         (MonitorArg::Off, None) => None,
     };
     Ok(config)
+}
+
+/// Writes the report of a run cordon could not carry out, when one was
+/// asked for, so that a CI job finds the reason where it looks; a report
+/// that cannot be written is said, but the run's own error stays the one
+/// that counts.
+fn write_failure(
+    args: &RunArgs,
+    config: &SandboxConfig,
+    failure: &RunFailure,
+) {
+    let Some(path) = &args.report else { return };
+    let command = config
+        .command
+        .iter()
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
+    let workspace = config.workspace.display().to_string();
+    let report = RunReport::failed(
+        command,
+        workspace,
+        failure.code,
+        failure.message.clone(),
+    );
+    if let Err(err) = write_report(path, &report) {
+        tracing::warn!("{err:#}");
+    }
 }
 
 fn write_report(path: &PathBuf, report: &RunReport) -> anyhow::Result<()> {

@@ -99,6 +99,17 @@ fn the_report_records_the_run_and_a_failure_to_start() {
     let json = sandbox::read_json(&path, &missing);
     assert_eq!(json["exit"]["status"], 127, "{json}");
     assert!(json["exit"]["error"].is_string(), "{json}");
+
+    let gone = scratch.root.join("no-such-workspace").display().to_string();
+    let broken = Sandbox::new(&scratch)
+        .options(&["--report", &report, "--workspace", &gone])
+        .run(&["true"]);
+    assert_eq!(broken.code, Some(125), "{broken}");
+    let json = sandbox::read_json(&path, &broken);
+    assert_eq!(json["exit"]["status"], 125, "{json}");
+    let error = json["exit"]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("no-such-workspace"), "{json}");
+    assert_eq!(json["layers"], serde_json::json!([]), "{json}");
 }
 
 /// Every layer is listed once, with a known state and what that state
