@@ -31,6 +31,8 @@ pub const WATCHED: &[(libc::c_long, &str)] = &[
     (libc::SYS_connect, "connect"),
     (libc::SYS_bind, "bind"),
     (libc::SYS_sendto, "sendto"),
+    (libc::SYS_sendmsg, "sendmsg"),
+    (libc::SYS_sendmmsg, "sendmmsg"),
     (libc::SYS_unlink, "unlink"),
     (libc::SYS_unlinkat, "unlinkat"),
     (libc::SYS_rmdir, "rmdir"),
@@ -40,7 +42,15 @@ pub const WATCHED: &[(libc::c_long, &str)] = &[
     (libc::SYS_chmod, "chmod"),
     (libc::SYS_fchmodat, "fchmodat"),
     (libc::SYS_fchmodat2, "fchmodat2"),
+    (libc::SYS_exit_group, "exit_group"),
+    (libc::SYS_chdir, "chdir"),
+    (libc::SYS_fchdir, "fchdir"),
 ];
+
+/// The size of a `struct msghdr` on x86_64, and where its name and the
+/// name's length lie.
+const MSGHDR: usize = 56;
+const MSG_NAMELEN_AT: usize = 8;
 
 /// The name of system call `nr`, when watched.
 pub fn name(nr: i64) -> Option<&'static str> {
@@ -82,6 +92,14 @@ pub enum Call {
         /// The address.
         address: SocketAddress,
     },
+    /// A process ends with this status (`exit_group`).
+    Exit {
+        /// The status passed.
+        code: i32,
+    },
+    /// The thread changes its current directory: what the monitor
+    /// remembers of it is stale.
+    Chdir,
     /// Nothing worth recording (a `sendto` on a connected socket).
     Nothing,
 }
@@ -137,6 +155,10 @@ pub fn decode(n: &Notification) -> std::io::Result<Call> {
         libc::SYS_execveat => exec(n.pid, int(a[0]), a[1], a[2]),
         libc::SYS_connect | libc::SYS_bind => network(n.pid, a[0], a[1], a[2]),
         libc::SYS_sendto if a[4] != 0 => network(n.pid, a[0], a[4], a[5]),
+        // The first message of a sendmmsg: its header leads the vector.
+        libc::SYS_sendmsg | libc::SYS_sendmmsg => message(n.pid, a[0], a[1]),
+        libc::SYS_exit_group => Ok(Call::Exit { code: int(a[0]) & 0xff }),
+        libc::SYS_chdir | libc::SYS_fchdir => Ok(Call::Chdir),
         _ => Ok(Call::Nothing),
     }
 }
@@ -194,6 +216,28 @@ fn network(pid: u32, fd: u64, addr: u64, len: u64) -> std::io::Result<Call> {
         Some(address) => Ok(Call::Network { fd: int(fd), address }),
         None => Ok(Call::Nothing),
     }
+}
+
+/// The address of a `sendmsg`: the name of the `struct msghdr` at
+/// `header`, when it has one.
+fn message(pid: u32, fd: u64, header: u64) -> std::io::Result<Call> {
+    let mut bytes = [0u8; MSGHDR];
+    if sys::read_memory(pid, header, &mut bytes)? < MSGHDR {
+        return Ok(Call::Nothing);
+    }
+    let (name, len) = message_name(&bytes);
+    network(pid, fd, name, len)
+}
+
+/// The name pointer and its length in a `struct msghdr`.
+pub fn message_name(header: &[u8; MSGHDR]) -> (u64, u64) {
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&header[at..at + 8]);
+        u64::from_ne_bytes(w)
+    };
+    let len = word(MSG_NAMELEN_AT) & 0xffff_ffff;
+    (word(0), len)
 }
 
 /// Parses a `struct sockaddr` of any family.
@@ -268,6 +312,28 @@ mod tests {
         unix.extend(b"\0bus\0");
         assert_eq!(socket_address(&unix).unwrap().address, "@bus");
         assert!(socket_address(&[]).is_none());
+    }
+
+    #[test]
+    fn a_message_header_gives_its_name() {
+        // A real msghdr of this process, read as a command's is.
+        let mut address = [0u8; 16];
+        let header = libc::msghdr {
+            msg_name: address.as_mut_ptr().cast(),
+            msg_namelen: 16,
+            msg_iov: std::ptr::null_mut(),
+            msg_iovlen: 0,
+            msg_control: std::ptr::null_mut(),
+            msg_controllen: 0,
+            msg_flags: 0,
+        };
+        assert_eq!(size_of::<libc::msghdr>(), MSGHDR);
+        let pointer = std::ptr::from_ref(&header).cast::<u8>();
+        let pid = std::process::id();
+        let mut bytes = [0u8; MSGHDR];
+        sys::read_memory(pid, pointer as u64, &mut bytes).unwrap();
+        let (name, len) = message_name(&bytes);
+        assert_eq!((name, len), (address.as_ptr() as u64, 16));
     }
 
     #[test]

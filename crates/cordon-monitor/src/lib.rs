@@ -12,24 +12,38 @@
 //! the policy, and the monitor infers from the same [`Policy`] how an
 //! attempt ends where it can.
 //!
+//! With a private network, a resolver and (with the sinkhole) TCP
+//! listeners run on sockets the sandbox makes in its network namespace
+//! and hands to cordon ([`service_sockets`], [`Context::sockets`]):
+//! every name looked up is recorded, and with the sinkhole what the
+//! command tried to send to it.
+//!
 //! A [`Snapshot`] of the workspace before and after the run says what
 //! changed. The events are [`cordon_report::events`] types: written one
 //! per line as they come, and summed up for the run report.
 
 mod decode;
+mod dns;
 mod error;
+mod http;
 mod policy;
 mod proc;
 mod record;
+mod services;
 mod supervisor;
 #[allow(unsafe_code)]
 mod sys;
+mod tls;
 mod walk;
 
 pub use decode::WATCHED;
 pub use error::Error;
 pub use policy::Policy;
 pub use record::Recorder;
+pub use services::{
+    RESOLVER, SINKHOLE_PORTS, Service, ServiceSocket, Transport, resolv_conf,
+    sockets as service_sockets,
+};
 pub use supervisor::{Context, Supervisor};
 pub use walk::{MAX_ENTRIES, Snapshot};
 

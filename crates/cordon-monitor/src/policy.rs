@@ -22,6 +22,9 @@ pub struct Policy {
     /// Whether TCP connect and bind are refused (a private network with
     /// Landlock's TCP rules).
     pub tcp_denied: bool,
+    /// The TCP ports a connect may still reach then: cordon's own
+    /// listeners in the sandbox's network namespace.
+    pub tcp_open_ports: Vec<u16>,
 }
 
 impl Policy {
@@ -70,6 +73,16 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// Whether a TCP `connect` or `bind` (`connect` says which) to
+    /// `port` is refused.
+    pub fn tcp_refused(&self, connect: bool, port: Option<u16>) -> bool {
+        let open =
+            connect && port.is_some_and(|p| self.tcp_open_ports.contains(&p));
+        self.tcp_denied && !open
+    }
+}
+
 /// The zone of a path under `/proc`: the caller's own files are like a
 /// device, another process's are singled out.
 fn proc_zone(path: &Path, own_pid: i32) -> Option<Zone> {
@@ -111,6 +124,7 @@ mod tests {
             hidden: vec!["/etc/shadow".into()],
             shown: vec!["/home/me/.ssh/known_hosts".into()],
             tcp_denied: true,
+            tcp_open_ports: vec![53],
         }
     }
 
@@ -146,6 +160,15 @@ mod tests {
         );
         assert_eq!(outcome("/home/me/.ssh/id_rsa", Access::Read), None);
         assert_eq!(outcome("/usr/x", Access::Read), Some(Outcome::Attempted));
+    }
+
+    #[test]
+    fn tcp_is_refused_but_to_cordons_listeners() {
+        let p = policy();
+        assert!(p.tcp_refused(true, Some(80)));
+        assert!(!p.tcp_refused(true, Some(53)));
+        assert!(p.tcp_refused(false, Some(53)));
+        assert!(!Policy::default().tcp_refused(true, Some(80)));
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct Info {
     pub pid: i32,
     /// The parent's id as cordon sees it.
     pub host_ppid: i32,
+    /// The thread group's id as cordon sees it.
+    pub host_tgid: u32,
     /// The name, `/proc/<pid>/comm`.
     pub name: String,
 }
@@ -36,6 +38,8 @@ pub fn info(tid: u32) -> Option<Info> {
             info.pid = ids.split_whitespace().last()?.parse().ok()?;
         } else if let Some(ppid) = line.strip_prefix("PPid:") {
             info.host_ppid = ppid.trim().parse().ok()?;
+        } else if let Some(tgid) = line.strip_prefix("Tgid:") {
+            info.host_tgid = tgid.trim().parse().ok()?;
         }
     }
     Some(info)
@@ -48,10 +52,14 @@ pub fn inner_pid(host_pid: i32) -> i32 {
 }
 
 /// Remembers what was read per thread, until the thread executes a
-/// program (its name changes).
+/// program (its name changes); and each thread's current directory,
+/// until a thread of its group changes directory (`chdir` and `fchdir`
+/// are watched for this). A thread's call racing another thread's
+/// `chdir` may still be resolved against the old directory.
 #[derive(Debug, Default)]
 pub struct Cache {
     known: HashMap<u32, Info>,
+    cwds: HashMap<u32, (u32, PathBuf)>,
 }
 
 impl Cache {
@@ -68,23 +76,53 @@ impl Cache {
         Some(info)
     }
 
-    /// Forgets thread `tid`, which is about to become another program.
+    /// Forgets thread `tid`, which is about to become another program
+    /// or to end.
     pub fn forget(&mut self, tid: u32) {
         self.known.remove(&tid);
+        self.cwds.remove(&tid);
+    }
+
+    /// The current directory of thread `tid`, of group `tgid`, read
+    /// once.
+    pub fn cwd(&mut self, tid: u32, tgid: u32) -> Option<PathBuf> {
+        if let Some((_, cwd)) = self.cwds.get(&tid) {
+            return Some(cwd.clone());
+        }
+        let cwd = std::fs::read_link(format!("/proc/{tid}/cwd")).ok()?;
+        if self.cwds.len() > 4096 {
+            self.cwds.clear();
+        }
+        self.cwds.insert(tid, (tgid, cwd.clone()));
+        Some(cwd)
+    }
+
+    /// Forgets the current directory of every thread of group `tgid`,
+    /// one of which is changing it.
+    pub fn forget_cwd(&mut self, tgid: u32) {
+        self.cwds.retain(|_, (group, _)| *group != tgid);
     }
 }
 
 /// The absolute path of `path` for thread `tid`: as it is when
-/// absolute, against its current directory for `AT_FDCWD`, against the
-/// directory open as `dirfd` otherwise. `None` when the base cannot be
-/// read.
-pub fn resolve(tid: u32, dirfd: i32, path: &[u8]) -> Option<PathBuf> {
+/// absolute, against its current directory `cwd` (when known, else
+/// read) for `AT_FDCWD`, against the directory open as `dirfd`
+/// otherwise. `None` when the base cannot be read.
+pub fn resolve(
+    tid: u32,
+    dirfd: i32,
+    path: &[u8],
+    cwd: Option<PathBuf>,
+) -> Option<PathBuf> {
     let path = Path::new(OsStr::from_bytes(path));
     if path.is_absolute() {
         return Some(path.to_path_buf());
     }
     let base = if dirfd == AT_FDCWD {
-        std::fs::read_link(format!("/proc/{tid}/cwd")).ok()?
+        match cwd {
+            Some(cwd) => cwd,
+            None => std::fs::read_link(format!("/proc/{tid}/cwd")).ok()?,
+        }
     } else {
         std::fs::read_link(format!("/proc/{tid}/fd/{dirfd}")).ok()?
     };
@@ -113,8 +151,19 @@ mod tests {
         assert!(info.pid > 0);
         assert!(!info.name.is_empty());
         let cwd = std::env::current_dir().unwrap();
-        assert_eq!(resolve(me, AT_FDCWD, b"x"), Some(cwd.join("x")));
-        assert_eq!(resolve(me, 5, b"/abs"), Some(PathBuf::from("/abs")));
+        assert_eq!(resolve(me, AT_FDCWD, b"x", None), Some(cwd.join("x")));
+        let given = Some(PathBuf::from("/given"));
+        let got = resolve(me, AT_FDCWD, b"x", given);
+        assert_eq!(got, Some(PathBuf::from("/given/x")));
+        let abs = resolve(me, 5, b"/abs", None);
+        assert_eq!(abs, Some(PathBuf::from("/abs")));
+        assert_eq!(info.host_tgid, me);
+        let mut cache = Cache::default();
+        assert_eq!(cache.cwd(me, me), Some(cwd.clone()));
+        cache.cwds.insert(me, (me, PathBuf::from("/stale")));
+        assert_eq!(cache.cwd(me, me), Some(PathBuf::from("/stale")));
+        cache.forget_cwd(me);
+        assert_eq!(cache.cwd(me, me), Some(cwd));
         assert!(exists_inside(me, Path::new("/proc")));
         assert!(!exists_inside(me, Path::new("/no/such/cordon/path")));
     }

@@ -6,8 +6,9 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 
 use cordon_report::events::{
-    Access, Event, Events, ExecEvent, FileAccess, FileEvent, NetworkAttempt,
-    NetworkEvent, Outcome, Process, WorkspaceChanges,
+    Access, CaptureEvent, DnsEvent, DnsQuery, Event, Events, ExecEvent,
+    ExitEvent, FileAccess, FileEvent, NetworkAttempt, NetworkEvent, Outcome,
+    Process, WorkspaceChanges,
 };
 
 /// How many distinct file accesses the summary lists.
@@ -18,6 +19,12 @@ const MAX_NETWORK: usize = 1000;
 
 /// How many processes the summary lists.
 const MAX_PROCESSES: usize = 10_000;
+
+/// How many distinct names looked up the summary lists.
+const MAX_NAMES: usize = 1000;
+
+/// How many sinkhole captures the summary lists.
+const MAX_CAPTURES: usize = 1000;
 
 /// A network attempt's identity, for counting repeats.
 type NetworkKey = (String, String, String, Option<u16>);
@@ -30,6 +37,7 @@ pub struct Recorder {
     events: Events,
     files: HashMap<(String, Access), usize>,
     network: HashMap<NetworkKey, usize>,
+    names: HashMap<(String, String), usize>,
 }
 
 impl Recorder {
@@ -41,6 +49,7 @@ impl Recorder {
             events: Events::default(),
             files: HashMap::new(),
             network: HashMap::new(),
+            names: HashMap::new(),
         }
     }
 
@@ -93,6 +102,8 @@ impl Recorder {
                     path: event.path.clone(),
                     argv: event.argv.clone(),
                     time_ms: event.actor.time_ms,
+                    exit_code: None,
+                    signal: None,
                 });
             } else {
                 self.events.dropped += 1;
@@ -120,6 +131,50 @@ impl Recorder {
             self.events.dropped += 1;
         }
         self.line(Event::Network(event));
+    }
+
+    /// Records a query to cordon's resolver.
+    pub fn dns(&mut self, event: DnsEvent) {
+        self.events.counts.dns += 1;
+        let key = (event.name.clone(), event.qtype.clone());
+        if let Some(&at) = self.names.get(&key) {
+            self.events.dns[at].count += 1;
+        } else if self.events.dns.len() < MAX_NAMES {
+            self.names.insert(key, self.events.dns.len());
+            self.events.dns.push(DnsQuery {
+                name: event.name.clone(),
+                qtype: event.qtype.clone(),
+                answer: event.answer.clone(),
+                count: 1,
+                time_ms: event.time_ms,
+            });
+        } else {
+            self.events.dropped += 1;
+        }
+        self.line(Event::Dns(event));
+    }
+
+    /// Records what a connection to the sinkhole carried.
+    pub fn capture(&mut self, event: CaptureEvent) {
+        self.events.counts.captures += 1;
+        if self.events.captures.len() < MAX_CAPTURES {
+            self.events.captures.push(event.clone());
+        } else {
+            self.events.dropped += 1;
+        }
+        self.line(Event::Capture(event));
+    }
+
+    /// Records a process's `exit_group`: the exit code goes to the last
+    /// program the process executed.
+    pub fn exit(&mut self, event: ExitEvent) {
+        let pid = event.actor.pid;
+        let process =
+            self.events.processes.iter_mut().rev().find(|p| p.pid == pid);
+        if let Some(process) = process {
+            process.exit_code = Some(event.code);
+        }
+        self.line(Event::Exit(event));
     }
 
     /// Notes that the monitor failed, and why.

@@ -6,19 +6,23 @@
 //! `SECCOMP_USER_NOTIF_FLAG_CONTINUE`, and enforcement stays with the
 //! kernel's layers. If it fails, it closes the listener (calls still
 //! waiting then fail with `ENOSYS`) and kills the sandbox.
+//!
+//! Beside it, the network services (see `services`) serve the sockets
+//! made in the sandbox's network namespace, each on a thread of its
+//! own, and record into the same [`Recorder`].
 
 use std::fs::File;
-use std::io;
+use std::io::{self, PipeWriter};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use cordon_report::events::{
-    Access, Actor, ExecEvent, FileEvent, NetworkEvent, Outcome,
+    Access, Actor, ExecEvent, ExitEvent, FileEvent, NetworkEvent, Outcome,
 };
 
 use crate::decode::{self, Call, SocketAddress};
@@ -26,17 +30,22 @@ use crate::error::{Error, os};
 use crate::policy::{Policy, normalize};
 use crate::proc::{self, Cache, Info};
 use crate::record::Recorder;
+use crate::services::{self, Service, Shared};
 use crate::sys::{self, Notification};
 
 /// How long a wait lasts before the thread looks whether it should stop,
 /// in milliseconds.
 const POLL_MS: i32 = 100;
 
-/// A running supervisor.
+/// A running supervisor, and the network services beside it.
 #[derive(Debug)]
 pub struct Supervisor {
-    thread: JoinHandle<Recorder>,
+    thread: JoinHandle<()>,
+    services: Vec<JoinHandle<()>>,
     stop: Arc<AtomicBool>,
+    /// Dropped to wake the services: they end when it hangs up.
+    wake: PipeWriter,
+    shared: Arc<Shared>,
 }
 
 /// What the supervisor needs besides its socket.
@@ -50,48 +59,91 @@ pub struct Context {
     pub lines: Option<File>,
     /// The sandbox's init, killed if the supervisor fails.
     pub init: libc::pid_t,
+    /// Sockets made in the sandbox's network namespace for the
+    /// network services (see [`crate::service_sockets`]).
+    pub sockets: Vec<(Service, OwnedFd)>,
+    /// Whether the resolver gives names sinkhole addresses instead of
+    /// answering `NXDOMAIN`.
+    pub sinkhole: bool,
 }
 
 impl Supervisor {
-    /// Starts the thread; it receives the listener on `socket`.
+    /// Starts the thread, which receives the listener on `socket`, and
+    /// the network services.
     pub fn spawn(socket: OwnedFd, context: Context) -> Result<Self, Error> {
+        let Context { policy, start, lines, init, sockets, sinkhole } =
+            context;
+        let shared =
+            Arc::new(Shared::new(Recorder::new(lines), start, sinkhole));
+        let (wake_read, wake) =
+            std::io::pipe().map_err(os("create the services' pipe"))?;
+        let services =
+            services::spawn(sockets, &shared, &Arc::new(wake_read))?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
+        let state = Arc::clone(&shared);
+        let watcher = Watcher { policy, start, cache: Cache::default() };
         let thread = std::thread::Builder::new()
             .name("cordon-monitor".into())
-            .spawn(move || supervise(socket, context, &flag))
+            .spawn(move || supervise(socket, watcher, init, &state, &flag))
             .map_err(os("start the monitor's thread"))?;
-        Ok(Supervisor { thread, stop })
+        Ok(Supervisor { thread, services, stop, wake, shared })
     }
 
-    /// Waits for the thread once the sandbox has ended, and returns what
-    /// it recorded.
+    /// Waits for the threads once the sandbox has ended, and returns
+    /// what they recorded.
     pub fn finish(self) -> Recorder {
         self.stop.store(true, Ordering::Relaxed);
-        match self.thread.join() {
-            Ok(recorder) => recorder,
-            Err(_) => {
-                let mut recorder = Recorder::new(None);
-                recorder.fail("the monitor's thread panicked".into());
-                recorder
+        drop(self.wake);
+        let panicked = match wait_for(self.thread) {
+            Some(joined) => joined.is_err(),
+            None => {
+                tracing::warn!("the monitor's thread did not end; left");
+                false
             }
+        };
+        let services_panicked =
+            self.services.into_iter().any(|t| t.join().is_err());
+        let mut recorder =
+            self.shared.record(|r| std::mem::replace(r, Recorder::new(None)));
+        if panicked {
+            recorder.fail("the monitor's thread panicked".into());
         }
+        if services_panicked {
+            tracing::warn!("a network service's thread panicked");
+        }
+        recorder
     }
+}
+
+/// How long [`Supervisor::finish`] waits for the monitor's thread once
+/// the sandbox has ended.
+const FINISH_WAIT: Duration = Duration::from_secs(2);
+
+/// Joins `thread` if it ends within [`FINISH_WAIT`]; `None` leaves it
+/// (a receive that a kernel did not end), and cordon exits without it.
+fn wait_for<T>(thread: JoinHandle<T>) -> Option<std::thread::Result<T>> {
+    let until = Instant::now() + FINISH_WAIT;
+    while !thread.is_finished() {
+        if Instant::now() > until {
+            return None;
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    Some(thread.join())
 }
 
 /// The thread's body: never panics out, and kills the sandbox when it
 /// fails.
 fn supervise(
     socket: OwnedFd,
-    context: Context,
+    mut watcher: Watcher,
+    init: libc::pid_t,
+    shared: &Shared,
     stop: &AtomicBool,
-) -> Recorder {
-    let Context { policy, start, lines, init } = context;
-    let mut recorder = Recorder::new(lines);
-    let mut watcher = Watcher { policy, start, cache: Cache::default() };
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        watcher.run(socket, &mut recorder, stop)
-    }));
+) {
+    let result =
+        catch_unwind(AssertUnwindSafe(|| watcher.run(socket, shared, stop)));
     // The listener is closed by now: it belonged to `run`.
     let failure = match result {
         Ok(Ok(())) => None,
@@ -103,9 +155,8 @@ fn supervise(
     if let Some(why) = failure {
         tracing::error!("monitor failed, killing the sandbox: {why}");
         let _ = sys::kill(init, libc::SIGKILL);
-        recorder.fail(why);
+        shared.record(|r| r.fail(why));
     }
-    recorder
 }
 
 /// An event, before it is known to belong to its call.
@@ -113,6 +164,7 @@ enum Seen {
     File(FileEvent),
     Exec(ExecEvent),
     Network(NetworkEvent),
+    Exit(ExitEvent),
 }
 
 /// Reads notifications and turns them into events.
@@ -126,7 +178,7 @@ impl Watcher {
     fn run(
         &mut self,
         socket: OwnedFd,
-        recorder: &mut Recorder,
+        shared: &Shared,
         stop: &AtomicBool,
     ) -> Result<(), Error> {
         let Some(listener) = receive_listener(&socket, stop)? else {
@@ -134,25 +186,42 @@ impl Watcher {
         };
         drop(socket);
         let fd = listener.as_fd();
-        if let Err(err) = sys::notif_sync_wake_up(fd) {
-            tracing::debug!("no synchronous wake-ups for the monitor: {err}");
-        }
+        // Kernels with synchronous wake-ups (6.6) also end a waiting
+        // receive once no process uses the filter: the thread can wait
+        // in the receive itself, one system call fewer per
+        // notification. Older kernels need `poll` to see the end.
+        let blocking = match sys::notif_sync_wake_up(fd) {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::debug!("no synchronous wake-ups: {err}");
+                false
+            }
+        };
         loop {
-            match sys::poll_readable(fd, POLL_MS) {
-                Ok(true) => {}
-                Ok(false) if stop.load(Ordering::Relaxed) => return Ok(()),
-                Ok(false) => continue,
-                Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {
-                    return Ok(());
+            if !blocking {
+                match sys::poll_readable(fd, POLL_MS) {
+                    Ok(true) => {}
+                    Ok(false) if stop.load(Ordering::Relaxed) => {
+                        return Ok(());
+                    }
+                    Ok(false) => continue,
+                    Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {
+                        return Ok(());
+                    }
+                    Err(err) => {
+                        return Err(os("wait for a notification")(err));
+                    }
                 }
-                Err(err) => return Err(os("wait for a notification")(err)),
             }
             let notification = match sys::notif_recv(fd) {
                 Ok(n) => n,
+                Err(err) if gone(&err) && blocking && hung_up(fd) => {
+                    return Ok(());
+                }
                 Err(err) if gone(&err) => continue,
                 Err(err) => return Err(os("receive a notification")(err)),
             };
-            self.handle(fd, &notification, recorder);
+            self.handle(fd, &notification, shared);
             match sys::notif_continue(fd, notification.id) {
                 Err(err) if !gone(&err) => {
                     return Err(os("answer a notification")(err));
@@ -168,12 +237,20 @@ impl Watcher {
         &mut self,
         listener: BorrowedFd<'_>,
         n: &Notification,
-        recorder: &mut Recorder,
+        shared: &Shared,
     ) {
         let Some(syscall) = decode::name(n.nr) else { return };
+        if n.nr == libc::SYS_chdir || n.nr == libc::SYS_fchdir {
+            // Decided before reading anything: the thread is gone
+            // or not, its directory is to be read again either way.
+            if let Some(info) = self.cache.get(n.pid) {
+                self.cache.forget_cwd(info.host_tgid);
+            }
+            return;
+        }
         let Ok(call) = decode::decode(n) else { return };
         let Some(info) = self.cache.get(n.pid) else { return };
-        if matches!(call, Call::Exec { .. }) {
+        if matches!(call, Call::Exec { .. } | Call::Exit { .. }) {
             self.cache.forget(n.pid);
         }
         let actor = Actor {
@@ -187,17 +264,18 @@ impl Watcher {
         if !sys::notif_id_valid(listener, n.id) {
             return;
         }
-        match event {
-            Some(Seen::File(event)) => recorder.file(event),
-            Some(Seen::Exec(event)) => recorder.exec(event),
-            Some(Seen::Network(event)) => recorder.network(event),
-            None => {}
-        }
+        let Some(event) = event else { return };
+        shared.record(|recorder| match event {
+            Seen::File(event) => recorder.file(event),
+            Seen::Exec(event) => recorder.exec(event),
+            Seen::Network(event) => recorder.network(event),
+            Seen::Exit(event) => recorder.exit(event),
+        });
     }
 
     /// The event for a decoded call.
     fn event(
-        &self,
+        &mut self,
         tid: u32,
         info: &Info,
         actor: Actor,
@@ -205,38 +283,66 @@ impl Watcher {
         call: Call,
     ) -> Option<Seen> {
         Some(match call {
-            Call::File { dirfd, path, access } => Seen::File(
-                self.file(tid, actor, syscall, dirfd, &path, access),
-            ),
+            Call::File { dirfd, path, access } => Seen::File(self.file(
+                (tid, info),
+                actor,
+                syscall,
+                (dirfd, &path),
+                access,
+            )),
             Call::Rename { from, to } => {
                 let (dirfd, path) = from;
                 let rename = Access::Rename;
-                let mut event =
-                    self.file(tid, actor, syscall, dirfd, &path, rename);
-                event.target = proc::resolve(tid, to.0, &to.1)
+                let mut event = self.file(
+                    (tid, info),
+                    actor,
+                    syscall,
+                    (dirfd, &path),
+                    rename,
+                );
+                let cwd = self.cwd(tid, info, to.0, &to.1);
+                event.target = proc::resolve(tid, to.0, &to.1, cwd)
                     .map(|p| normalize(&p).to_string_lossy().into_owned());
                 Seen::File(event)
             }
             Call::Exec { dirfd, path, argv } => {
-                Seen::Exec(exec(tid, actor, info, dirfd, &path, argv))
+                let cwd = self.cwd(tid, info, dirfd, &path);
+                Seen::Exec(exec(tid, actor, info, (dirfd, cwd), &path, argv))
             }
             Call::Network { fd, address } => {
                 Seen::Network(self.network(tid, actor, syscall, fd, address))
             }
-            Call::Nothing => return None,
+            Call::Exit { code } => Seen::Exit(ExitEvent { actor, code }),
+            Call::Chdir | Call::Nothing => return None,
         })
     }
 
-    fn file(
-        &self,
+    /// The current directory of thread `tid` when `path` needs it.
+    fn cwd(
+        &mut self,
         tid: u32,
-        actor: Actor,
-        syscall: String,
+        info: &Info,
         dirfd: i32,
         path: &[u8],
+    ) -> Option<PathBuf> {
+        let relative = path.first() != Some(&b'/');
+        if dirfd != proc::AT_FDCWD || !relative {
+            return None;
+        }
+        self.cache.cwd(tid, info.host_tgid)
+    }
+
+    fn file(
+        &mut self,
+        (tid, info): (u32, &Info),
+        actor: Actor,
+        syscall: String,
+        (dirfd, path): (i32, &[u8]),
         access: Access,
     ) -> FileEvent {
-        let resolved = proc::resolve(tid, dirfd, path).map(|p| normalize(&p));
+        let cwd = self.cwd(tid, info, dirfd, path);
+        let resolved =
+            proc::resolve(tid, dirfd, path, cwd).map(|p| normalize(&p));
         let Some(resolved) = resolved else {
             return FileEvent {
                 path: String::from_utf8_lossy(path).into_owned(),
@@ -280,9 +386,9 @@ impl Watcher {
             other => other.to_string(),
         });
         let tcp_call = syscall == "connect" || syscall == "bind";
-        let denied = self.policy.tcp_denied
-            && tcp_call
-            && kind == Some(libc::SOCK_STREAM);
+        let denied = tcp_call
+            && kind == Some(libc::SOCK_STREAM)
+            && self.policy.tcp_refused(syscall == "connect", address.port);
         NetworkEvent {
             actor,
             syscall,
@@ -300,11 +406,11 @@ fn exec(
     tid: u32,
     actor: Actor,
     info: &Info,
-    dirfd: i32,
+    (dirfd, cwd): (i32, Option<PathBuf>),
     path: &[u8],
     argv: Vec<String>,
 ) -> ExecEvent {
-    let resolved = proc::resolve(tid, dirfd, path).map(|p| normalize(&p));
+    let resolved = proc::resolve(tid, dirfd, path, cwd).map(|p| normalize(&p));
     let outcome = match &resolved {
         Some(p) if !proc::exists_inside(tid, p) => Outcome::Missing,
         _ => Outcome::Attempted,
@@ -352,6 +458,14 @@ fn receive_listener(
     sys::recv_fd(socket.as_fd()).map_err(os("receive the seccomp listener"))
 }
 
+/// Whether no process uses the filter of `listener` any more.
+fn hung_up(listener: BorrowedFd<'_>) -> bool {
+    matches!(
+        sys::poll_readable(listener, 0),
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe
+    )
+}
+
 /// Whether a notification failed only because its process is gone or
 /// its call was interrupted.
 fn gone(err: &io::Error) -> bool {
@@ -387,6 +501,8 @@ mod tests {
             start: Instant::now(),
             lines: None,
             init: sandbox.id() as libc::pid_t,
+            sockets: Vec::new(),
+            sinkhole: false,
         };
         let supervisor =
             Supervisor::spawn(OwnedFd::from(theirs), context).expect("spawn");

@@ -119,6 +119,30 @@ pub fn poll_readable(fd: BorrowedFd<'_>, timeout_ms: i32) -> io::Result<bool> {
     }
 }
 
+/// Waits up to `timeout_ms` for `fd` to be readable or `wake` to be
+/// readable or hung up: whether each is.
+pub fn poll_two(
+    fd: BorrowedFd<'_>,
+    wake: BorrowedFd<'_>,
+    timeout_ms: i32,
+) -> io::Result<(bool, bool)> {
+    let pollfd = |fd: BorrowedFd<'_>| libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let mut fds = [pollfd(fd), pollfd(wake)];
+    // SAFETY: two valid pollfds that outlive the call.
+    let ret = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout_ms) };
+    match check(ret as libc::c_long) {
+        Ok(_) => Ok((fds[0].revents != 0, fds[1].revents != 0)),
+        Err(err) if err.kind() == io::ErrorKind::Interrupted => {
+            Ok((false, false))
+        }
+        Err(err) => Err(err),
+    }
+}
+
 /// `SECCOMP_IOCTL_NOTIF_RECV`: the next notification of `listener`.
 pub fn notif_recv(listener: BorrowedFd<'_>) -> io::Result<Notification> {
     // SAFETY: seccomp_notif is plain old data, and the kernel wants it
@@ -227,10 +251,11 @@ pub fn read_c_string(
 ) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut at = address;
+    let mut page = [0u8; PAGE];
     while out.len() < max {
         let room = PAGE - (at as usize % PAGE);
-        let mut chunk = vec![0u8; room.min(max - out.len())];
-        let n = read_memory(pid, at, &mut chunk)?;
+        let chunk = &mut page[..room.min(max - out.len())];
+        let n = read_memory(pid, at, chunk)?;
         if n == 0 {
             break;
         }

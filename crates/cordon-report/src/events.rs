@@ -34,6 +34,14 @@ pub enum Event {
     Network(NetworkEvent),
     /// A file of the workspace differs after the run.
     Change(Change),
+    /// A name was looked up through the resolver cordon runs in the
+    /// sandbox's private network.
+    Dns(DnsEvent),
+    /// A connection reached a sinkhole listener (`--dns-sinkhole`),
+    /// which kept the first bytes the command sent.
+    Capture(CaptureEvent),
+    /// A process called `exit_group` with a status.
+    Exit(ExitEvent),
 }
 
 /// Who did something, and when.
@@ -247,6 +255,96 @@ pub struct NetworkEvent {
     pub outcome: Outcome,
 }
 
+/// A DNS query that reached cordon's resolver.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsEvent {
+    /// Milliseconds from the start of the run.
+    pub time_ms: u64,
+    /// The name asked for, lowercase, without the final dot; bytes
+    /// that are not printable are written `\xNN`.
+    pub name: String,
+    /// The record type: `A`, `AAAA`, `TXT`, ... or its number.
+    pub qtype: String,
+    /// `udp` or `tcp`.
+    pub transport: String,
+    /// What cordon answered: `nxdomain`, `nodata` (no record of this
+    /// type), or the sinkhole address given for the name.
+    pub answer: String,
+}
+
+/// The first bytes a connection to a sinkhole listener carried: what
+/// the command tried to send to a name it had looked up.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureEvent {
+    /// Milliseconds from the start of the run.
+    pub time_ms: u64,
+    /// The name the resolver had given this address for, when one had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The address connected to.
+    pub address: String,
+    /// The port connected to.
+    pub port: u16,
+    /// `http`, `tls` or `unknown`: what the first bytes looked like.
+    pub protocol: String,
+    /// The HTTP method, for `http`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The HTTP `Host` header, for `http`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The HTTP request target, for `http`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The body's size as the request announced it (`Content-Length`),
+    /// or as far as it was read, for `http`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_bytes: Option<u64>,
+    /// The server name of a TLS ClientHello (SNI), for `tls`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sni: Option<String>,
+    /// How many bytes were read before the connection was closed.
+    pub bytes: u64,
+    /// The first bytes, as text: printable ASCII kept, the rest
+    /// written `\xNN`.
+    pub prefix: String,
+}
+
+impl CaptureEvent {
+    /// The host the command meant: the TLS server name, the HTTP
+    /// `Host` (without a port), the name looked up, or the address.
+    pub fn target(&self) -> &str {
+        let host = self.host.as_deref().map(strip_port);
+        self.sni
+            .as_deref()
+            .or(host)
+            .or(self.name.as_deref())
+            .unwrap_or(&self.address)
+    }
+}
+
+/// `host` of a `Host` header without its `:port`; an IPv6 literal in
+/// brackets keeps its colons.
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.split(']').next().map_or(host, |h| &h[1..]);
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+/// A process that ended by calling `exit_group`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExitEvent {
+    /// Who and when.
+    #[serde(flatten)]
+    pub actor: Actor,
+    /// The exit code (the low 8 bits of the status passed).
+    pub code: i32,
+}
+
 /// How a file of the workspace changed.
 #[derive(
     Clone,
@@ -303,6 +401,21 @@ pub struct FileAccess {
     pub process: String,
 }
 
+/// One name looked up, counted once per name and record type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsQuery {
+    /// The name.
+    pub name: String,
+    /// The record type.
+    pub qtype: String,
+    /// What cordon answered the first time.
+    pub answer: String,
+    /// How many times.
+    pub count: u64,
+    /// When first, in milliseconds from the start of the run.
+    pub time_ms: u64,
+}
+
 /// One network attempt, counted once per call, address and port.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetworkAttempt {
@@ -326,6 +439,14 @@ pub struct Process {
     pub argv: Vec<String>,
     /// Milliseconds from the start of the run.
     pub time_ms: u64,
+    /// The exit code, when the process called `exit_group` (or, for
+    /// the command itself, as its parent saw it).
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+    /// The signal that killed the process, known for the command
+    /// itself only.
+    #[serde(default)]
+    pub signal: Option<i32>,
 }
 
 /// What changed in the workspace, from a walk before and after the run.
@@ -357,6 +478,12 @@ pub struct Counts {
     pub execs: u64,
     /// Network calls.
     pub network: u64,
+    /// DNS queries to cordon's resolver.
+    #[serde(default)]
+    pub dns: u64,
+    /// Connections a sinkhole listener captured.
+    #[serde(default)]
+    pub captures: u64,
 }
 
 /// The `events` section of a run report.
@@ -373,6 +500,12 @@ pub struct Events {
     pub files: Vec<FileAccess>,
     /// Network attempts.
     pub network: Vec<NetworkAttempt>,
+    /// Names looked up through cordon's resolver, in order.
+    #[serde(default)]
+    pub dns: Vec<DnsQuery>,
+    /// What connections to the sinkhole carried, in order.
+    #[serde(default)]
+    pub captures: Vec<CaptureEvent>,
     /// Processes that executed a program, in order.
     pub processes: Vec<Process>,
     /// What changed in the workspace.
@@ -400,6 +533,23 @@ impl FileAccess {
 }
 
 impl Events {
+    /// Notes how the command itself ended, as its parent saw it: on the
+    /// process the sandbox's init started (the first with parent 1), in
+    /// the last program it executed.
+    pub fn command_ended(&mut self, code: Option<i32>, signal: Option<i32>) {
+        let processes = &mut self.processes;
+        let Some(pid) = processes.iter().find(|p| p.ppid == 1).map(|p| p.pid)
+        else {
+            return;
+        };
+        if let Some(process) =
+            processes.iter_mut().rev().find(|p| p.pid == pid)
+        {
+            process.exit_code = if signal.is_some() { None } else { code };
+            process.signal = signal;
+        }
+    }
+
     /// The monitor's lines of the terminal report: a count per kind,
     /// then the worst of each kind (all of them, up to a bound, when
     /// `verbose`).
@@ -416,14 +566,17 @@ impl Events {
         let _ = writeln!(
             out,
             "cordon: monitor: {} outside file accesses, {} network \
-             attempts, {} processes, {} workspace changes",
+             attempts, {} DNS names, {} processes, {} workspace changes",
             self.files.iter().map(|f| f.count).sum::<u64>(),
-            self.counts.network,
+            self.counts.network + self.counts.captures,
+            self.dns.len(),
             self.counts.execs,
             ws.created + ws.modified + ws.deleted,
         );
         self.render_files(out, most);
+        self.render_captures(out, most);
         self.render_network(out, most);
+        self.render_dns(out, most);
         self.render_processes(out, most);
         render_changes(out, ws, most);
         if self.dropped > 0 {
@@ -472,11 +625,59 @@ impl Events {
         more(out, self.network.len(), most, "network attempts");
     }
 
-    fn render_processes(&self, out: &mut String, most: usize) {
-        for process in self.processes.iter().take(most) {
+    fn render_captures(&self, out: &mut String, most: usize) {
+        for capture in self.captures.iter().take(most) {
+            let what = match (&capture.method, &capture.sni) {
+                (Some(method), _) => format!(
+                    "{} {} {}, {} bytes of body",
+                    capture.protocol,
+                    method,
+                    inline(capture.path.as_deref().unwrap_or(""), 80),
+                    capture.body_bytes.unwrap_or(0),
+                ),
+                (None, Some(_)) => {
+                    format!("{}, server name", capture.protocol)
+                }
+                (None, None) => {
+                    format!("{}, {} bytes", capture.protocol, capture.bytes)
+                }
+            };
             let _ = writeln!(
                 out,
-                "cordon:   exec [{}<-{}] {}",
+                "cordon:   network tried to reach {}:{} ({what}; \
+                 sinkholed at {})",
+                inline(capture.target(), SHOWN_CHARS),
+                capture.port,
+                capture.address,
+            );
+        }
+        more(out, self.captures.len(), most, "sinkhole captures");
+    }
+
+    fn render_dns(&self, out: &mut String, most: usize) {
+        for query in self.dns.iter().take(most) {
+            let _ = writeln!(
+                out,
+                "cordon:   dns {} {} -> {} x{}",
+                inline(&query.name, SHOWN_CHARS),
+                query.qtype,
+                query.answer,
+                query.count,
+            );
+        }
+        more(out, self.dns.len(), most, "DNS names");
+    }
+
+    fn render_processes(&self, out: &mut String, most: usize) {
+        for process in self.processes.iter().take(most) {
+            let ended = match (process.exit_code, process.signal) {
+                (_, Some(signal)) => format!(" (killed by signal {signal})"),
+                (Some(code), None) => format!(" (exit {code})"),
+                (None, None) => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "cordon:   exec [{}<-{}] {}{ended}",
                 process.pid,
                 process.ppid,
                 inline(&process.argv.join(" "), SHOWN_CHARS),
@@ -544,6 +745,80 @@ mod tests {
         assert_eq!(json["outcome"], "missing");
         let back: Event = serde_json::from_value(json).unwrap();
         assert_eq!(back, event);
+    }
+
+    #[test]
+    fn names_captures_and_exits_are_summed_up() {
+        let mut events = Events {
+            dns: vec![DnsQuery {
+                name: "exfil.example.com".into(),
+                qtype: "A".into(),
+                answer: "nxdomain".into(),
+                count: 2,
+                time_ms: 4,
+            }],
+            captures: vec![CaptureEvent {
+                address: "127.77.0.1".into(),
+                port: 443,
+                protocol: "tls".into(),
+                sni: Some("evil.example.com".into()),
+                ..CaptureEvent::default()
+            }],
+            processes: vec![
+                Process {
+                    pid: 2,
+                    ppid: 1,
+                    path: "/bin/sh".into(),
+                    argv: vec!["sh".into()],
+                    time_ms: 1,
+                    exit_code: None,
+                    signal: None,
+                },
+                Process {
+                    pid: 3,
+                    ppid: 2,
+                    path: "/bin/true".into(),
+                    argv: vec!["true".into()],
+                    time_ms: 2,
+                    exit_code: Some(0),
+                    signal: None,
+                },
+            ],
+            counts: Counts { captures: 1, ..Counts::default() },
+            ..Events::default()
+        };
+        events.command_ended(None, Some(9));
+        assert_eq!(events.processes[0].signal, Some(9));
+        let mut out = String::new();
+        events.render_terminal(&mut out, false);
+        assert!(out.contains("1 network attempts, 1 DNS names"), "{out}");
+        assert!(
+            out.contains("tried to reach evil.example.com:443 (tls"),
+            "{out}"
+        );
+        assert!(out.contains("dns exfil.example.com A -> nxdomain x2"));
+        assert!(out.contains("sh (killed by signal 9)"), "{out}");
+        assert!(out.contains("true (exit 0)"), "{out}");
+    }
+
+    #[test]
+    fn a_capture_names_its_target_from_the_best_source() {
+        let mut capture = CaptureEvent {
+            address: "127.77.0.2".into(),
+            ..CaptureEvent::default()
+        };
+        assert_eq!(capture.target(), "127.77.0.2");
+        capture.name = Some("looked.up".into());
+        assert_eq!(capture.target(), "looked.up");
+        capture.host = Some("[::1]:8080".into());
+        assert_eq!(capture.target(), "::1");
+        capture.host = Some("host.example:80".into());
+        assert_eq!(capture.target(), "host.example");
+        capture.sni = Some("sni.example".into());
+        assert_eq!(capture.target(), "sni.example");
+        let line = serde_json::to_value(Event::Capture(capture)).unwrap();
+        assert_eq!(line["type"], "capture");
+        assert_eq!(line["sni"], "sni.example");
     }
 
     #[test]

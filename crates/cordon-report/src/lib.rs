@@ -8,6 +8,7 @@
 //! A scan report is rendered by [`render_scan`] in one of three
 //! [`Format`]s: the terminal report, the JSON wire format documented in
 //! [`json`], and SARIF 2.1.0 documented in [`sarif`].
+//! [`html`] renders a scan or a run as one self-contained HTML page.
 //!
 //! ```
 //! use cordon_report::{Format, PackageReport, RenderOptions, ScanReport};
@@ -32,6 +33,7 @@
 
 mod escape;
 pub mod events;
+pub mod html;
 mod human;
 pub mod json;
 pub mod model;
@@ -45,3 +47,11 @@ pub use model::{
     SCAN_FORMAT_VERSION, ScanReport, Severity, Verdict,
 };
 pub use render::{Format, RenderOptions, render_scan};
+
+/// `text` made safe to print on one line of a terminal, as the terminal
+/// report prints what came from a package: line breaks, controls,
+/// bidirectional and invisible characters written as visible escapes,
+/// and text longer than `max_chars` characters cut with an ellipsis.
+pub fn terminal_safe(text: &str, max_chars: usize) -> String {
+    escape::inline(text, max_chars)
+}

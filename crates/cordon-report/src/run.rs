@@ -20,7 +20,7 @@
 //!   "duration_ms": 812,
 //!   "events": {
 //!     "counts": {"files": 310, "sensitive_files": 1, "denied_writes": 0,
-//!                "execs": 2, "network": 1},
+//!                "execs": 2, "network": 1, "dns": 2, "captures": 1},
 //!     "files": [{"path": "/root/.ssh/id_rsa", "access": "read",
 //!                "zone": "home", "outcome": "missing", "count": 1,
 //!                "pid": 2, "process": "python3"}],
@@ -28,8 +28,17 @@
 //!                  "syscall": "connect", "family": "inet",
 //!                  "socket": "tcp", "address": "127.0.0.1",
 //!                  "port": 8080, "outcome": "denied", "count": 1}],
+//!     "dns": [{"name": "exfil.example.com", "qtype": "A",
+//!              "answer": "127.77.0.1", "count": 1, "time_ms": 38}],
+//!     "captures": [{"time_ms": 41, "name": "exfil.example.com",
+//!                   "address": "127.77.0.1", "port": 80,
+//!                   "protocol": "http", "method": "POST",
+//!                   "host": "exfil.example.com", "path": "/collect",
+//!                   "body_bytes": 321, "bytes": 450,
+//!                   "prefix": "POST /collect HTTP/1.1\\x0d\\x0a..."}],
 //!     "processes": [{"pid": 2, "ppid": 1, "path": "/usr/bin/python3",
-//!                    "argv": ["python3", "x.py"], "time_ms": 3}],
+//!                    "argv": ["python3", "x.py"], "time_ms": 3,
+//!                    "exit_code": 0, "signal": null}],
 //!     "workspace": {"created": 1, "modified": 0, "deleted": 0,
 //!                   "changes": [{"path": "out.txt", "change": "created",
 //!                                "size": 12, "kind": "file"}]},
@@ -45,9 +54,13 @@
 //! `files`, the accesses outside the workspace and the read-only system
 //! tree (under the real home, `--hide` paths and host secrets, another
 //! process's `/proc`) and writes the policy refuses, one entry per path
-//! and access, worst first; `network`, the `connect`, `bind` and
-//! `sendto` calls with an address, one per call and address; the
-//! `processes` that executed a program, with their parent and argv;
+//! and access, worst first; `network`, the `connect`, `bind`,
+//! `sendto` and `sendmsg` calls with an address, one per call and
+//! address; `dns`, the names looked up through cordon's resolver (with
+//! a private network), one per name and type, with what it answered;
+//! `captures`, what each connection to the sinkhole (`--dns-sinkhole`)
+//! carried; the `processes` that executed a program, with their
+//! parent, argv and, where known, how they ended;
 //! the `workspace` changes, from a walk before and after the run; and
 //! `failure` when the monitor failed and killed the sandbox. The
 //! `outcome` of an attempt is inferred from the policy (`denied`,

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use cordon_report::run::{Enforcement, Layer, LayerKind};
 use landlock::{
     ABI, Access, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible,
-    PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreatedAttr,
+    NetPort, PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreatedAttr,
     RulesetStatus, Scope,
 };
 
@@ -30,6 +30,12 @@ pub struct Plan {
     pub writable: Vec<PathBuf>,
     /// Whether TCP (and UDP, where the kernel can) is refused.
     pub deny_network: bool,
+    /// TCP ports the command may still connect to: cordon's own
+    /// listeners in the sandbox's network namespace.
+    pub tcp_ports: Vec<u16>,
+    /// UDP ports the command may still send to (with kernels that
+    /// confine UDP, which then also allow binding an ephemeral port).
+    pub udp_ports: Vec<u16>,
 }
 
 /// Whether the kernel of `abi` can refuse connecting to socket files
@@ -108,6 +114,12 @@ pub fn layer(abi: i32, plan: &Plan) -> Layer {
     );
     if plan.deny_network {
         details.push("tcp bind and connect refused".into());
+        if !plan.tcp_ports.is_empty() {
+            details.push(format!(
+                "tcp connect allowed to cordon's listeners, ports {}",
+                ports(&plan.tcp_ports)
+            ));
+        }
     }
     Layer { layer: LayerKind::Landlock, enforcement, details }
 }
@@ -152,6 +164,9 @@ fn restrict(plan: &Plan) -> Result<RulesetStatus, Box<dyn std::error::Error>> {
     for path in &plan.writable {
         created = add(created, path, all)?;
     }
+    if plan.deny_network {
+        created = allow_ports(created, plan)?;
+    }
     for fd in 0..=2 {
         if crate::sys::isatty(fd) {
             let path = PathBuf::from(format!("/proc/self/fd/{fd}"));
@@ -159,6 +174,33 @@ fn restrict(plan: &Plan) -> Result<RulesetStatus, Box<dyn std::error::Error>> {
         }
     }
     Ok(created.restrict_self()?.ruleset)
+}
+
+/// Lets the command reach cordon's own sockets in its namespace.
+fn allow_ports(
+    mut created: landlock::RulesetCreated,
+    plan: &Plan,
+) -> Result<landlock::RulesetCreated, Box<dyn std::error::Error>> {
+    for &port in &plan.tcp_ports {
+        created =
+            created.add_rule(NetPort::new(port, AccessNet::ConnectTcp))?;
+    }
+    if !plan.udp_ports.is_empty() {
+        // The kernel binds an unbound socket to an ephemeral port
+        // before it sends: port 0 stands for any of them.
+        created = created.add_rule(NetPort::new(0, AccessNet::BindUdp))?;
+    }
+    for &port in &plan.udp_ports {
+        let send = NetPort::new(port, AccessNet::ConnectSendUdp);
+        created = created.add_rule(send)?;
+    }
+    Ok(created)
+}
+
+/// "53, 80, 443".
+fn ports(list: &[u16]) -> String {
+    let words: Vec<String> = list.iter().map(u16::to_string).collect();
+    words.join(", ")
 }
 
 /// Adds a rule for `path` when it exists, narrowed to the rights that
@@ -186,7 +228,8 @@ mod tests {
 
     #[test]
     fn gaps_other_layers_cover_leave_the_layer_full() {
-        let plan = Plan { writable: vec![], deny_network: true };
+        let plan =
+            Plan { writable: vec![], deny_network: true, ..Plan::default() };
         let layer = layer(7, &plan);
         assert_eq!(layer.enforcement, Enforcement::Full);
         assert!(layer.details.iter().any(|d| d.starts_with("udp")));
@@ -200,7 +243,8 @@ mod tests {
         assert_eq!(missing(7, false), ["unix socket connect"]);
         assert_eq!(missing(9, false), Vec::<String>::new());
         assert!(missing(3, true).contains(&"tcp".to_owned()));
-        let plan = Plan { writable: vec![], deny_network: true };
+        let plan =
+            Plan { writable: vec![], deny_network: true, ..Plan::default() };
         assert!(matches!(
             layer(0, &plan).enforcement,
             Enforcement::None { .. }

@@ -19,7 +19,12 @@
 //! - with [`SandboxConfig::monitor`], a second seccomp filter whose
 //!   listener goes to a supervisor thread of `cordon-monitor`, which
 //!   records what the command tries and what it changed in the
-//!   workspace, in [`RunReport::events`].
+//!   workspace, in [`RunReport::events`]; with the private network,
+//!   a resolver (and, when asked, a sinkhole) of cordon's answers the
+//!   command's lookups and records them;
+//! - sockets made inside the private network namespace and handed to
+//!   cordon ([`SandboxConfig::sockets`], [`run_with_sockets`], `netns`),
+//!   which is how the resolver is reached without any virtual link.
 //!
 //! It returns a [`RunReport`] saying how far each layer was enforced
 //! and how the command ended. No daemon and no setuid helper are
@@ -38,6 +43,7 @@ mod error;
 mod landlock;
 mod mounts;
 mod namespaces;
+pub mod netns;
 mod process;
 mod rlimit;
 mod sandbox;
@@ -48,4 +54,5 @@ mod sys;
 pub use cordon_report::run::{Limits, NetworkMode, RunReport};
 pub use duration::parse_duration;
 pub use error::Error;
-pub use sandbox::{MonitorConfig, SandboxConfig, run};
+pub use netns::{NetSocket, Transport};
+pub use sandbox::{MonitorConfig, SandboxConfig, run, run_with_sockets};

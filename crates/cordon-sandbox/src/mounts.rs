@@ -88,6 +88,58 @@ pub struct Plan {
     /// The host's terminal device on cordon's standard streams, shown
     /// as `/dev/console` so that the command can name its terminal.
     pub terminal: Option<PathBuf>,
+    /// A `resolv.conf` put over the root's, read-only.
+    pub resolv_conf: Option<ResolvConf>,
+}
+
+/// A generated `resolv.conf` and the file of the root it covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolvConf {
+    /// The file covered, as a path in the sandbox: `/etc/resolv.conf`,
+    /// or where its links lead when it is a link.
+    pub target: PathBuf,
+    /// What the command reads there instead.
+    pub content: String,
+}
+
+/// The most links followed from `/etc/resolv.conf`.
+const MAX_LINKS: usize = 16;
+
+/// The file `/etc/resolv.conf` stands for in the tree at `root`: the
+/// path itself, or the end of its chain of links resolved inside
+/// `root` (hosts often link it into `/run`). `None` when there is no
+/// such file to cover.
+pub fn resolv_target(root: &Path) -> Option<PathBuf> {
+    let mut path = PathBuf::from("/etc/resolv.conf");
+    for _ in 0..MAX_LINKS {
+        let seen = inside(root, &path);
+        let metadata = fs::symlink_metadata(&seen).ok()?;
+        if metadata.is_file() {
+            return Some(path);
+        }
+        if !metadata.file_type().is_symlink() {
+            return None;
+        }
+        let link = fs::read_link(&seen).ok()?;
+        let parent = path.parent().unwrap_or(Path::new("/"));
+        path = lexical(&parent.join(link));
+    }
+    None
+}
+
+/// `path` made absolute without `.` and `..`, resolved lexically.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::from("/");
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(name) => out.push(name),
+            _ => {}
+        }
+    }
+    out
 }
 
 impl Plan {
@@ -99,7 +151,7 @@ impl Plan {
         cwd: PathBuf,
     ) -> Plan {
         mounts.sort_by_key(|m| depth(&m.path));
-        Plan { root, mounts, cwd, terminal: None }
+        Plan { root, mounts, cwd, terminal: None, resolv_conf: None }
     }
 
     /// The mounts that hide host secrets readable by root, for a host
@@ -130,6 +182,12 @@ impl Plan {
             format!("root {} read-only, nosuid, nodev", self.root.display()),
             "fresh /dev, /dev/pts, /dev/shm, /proc (masked), /tmp".to_owned(),
         ];
+        if let Some(resolv) = &self.resolv_conf {
+            lines.push(format!(
+                "{} replaced: lookups go to cordon's resolver",
+                resolv.target.display()
+            ));
+        }
         for mount in &self.mounts {
             let how = match mount.kind {
                 Kind::Writable => "read-write",
@@ -164,6 +222,9 @@ impl Plan {
         tmpfs(&root.join("tmp"), 0o1777, 0, "/tmp")?;
         for mount in &self.mounts {
             user_mount(root, old, mount)?;
+        }
+        if let Some(resolv) = &self.resolv_conf {
+            cover_resolv_conf(root, resolv)?;
         }
         enter(root, &self.cwd)
     }
@@ -306,6 +367,19 @@ fn user_mount(
         Kind::Hidden => hide_file(&target, old),
         Kind::Empty => tmpfs(&target, 0o755, 0, &what),
     }
+}
+
+/// Writes the generated `resolv.conf` in the staging tmpfs and binds
+/// it, read-only, over the file the root's `/etc/resolv.conf` stands
+/// for. The bind outlives the staging tmpfs once that is detached.
+fn cover_resolv_conf(root: &Path, resolv: &ResolvConf) -> Result<(), Error> {
+    let staged = Path::new("/resolv.conf");
+    fs::write(staged, &resolv.content)
+        .map_err(os("write the sandbox's resolv.conf"))?;
+    let target = inside(root, &resolv.target);
+    let what = format!("cover {} with cordon's", resolv.target.display());
+    mount(Some(staged), &target, None, libc::MS_BIND, None, &what)?;
+    setattr(&target, false, libc::MOUNT_ATTR_RDONLY, 0, &what)
 }
 
 /// Covers a file with a read-only `/dev/null` of the host.
@@ -486,6 +560,28 @@ mod tests {
         assert!(is_ssh_host_key(Path::new("/etc/ssh/ssh_host_ed25519_key")));
         assert!(!is_ssh_host_key(Path::new("/etc/ssh/ssh_host_rsa_key.pub")));
         assert!(!is_ssh_host_key(Path::new("/etc/ssh/sshd_config")));
+    }
+
+    #[test]
+    fn resolv_conf_links_are_followed_inside_the_root() {
+        let root = tempfile::tempdir().unwrap();
+        let at = |p: &str| root.path().join(p);
+        fs::create_dir_all(at("etc")).unwrap();
+        assert_eq!(resolv_target(root.path()), None);
+        fs::create_dir_all(at("run/resolve")).unwrap();
+        symlink("../run/resolve/stub.conf", at("etc/resolv.conf")).unwrap();
+        assert_eq!(resolv_target(root.path()), None, "a dangling link");
+        symlink("/run/resolve/real.conf", at("run/resolve/stub.conf"))
+            .unwrap();
+        fs::write(at("run/resolve/real.conf"), "nameserver 1.1.1.1\n")
+            .unwrap();
+        assert_eq!(
+            resolv_target(root.path()),
+            Some(PathBuf::from("/run/resolve/real.conf"))
+        );
+        fs::remove_file(at("run/resolve/real.conf")).unwrap();
+        symlink("stub.conf", at("run/resolve/real.conf")).unwrap();
+        assert_eq!(resolv_target(root.path()), None, "a loop");
     }
 
     #[test]

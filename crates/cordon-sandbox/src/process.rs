@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use cordon_report::run::NetworkMode;
 
 use crate::error::{Error, os};
+use crate::netns::{self, NetSocket};
 use crate::rlimit::Rlimits;
 use crate::sys::{self, SigSet};
 use crate::{caps, landlock, mounts, namespaces, rlimit, seccomp};
@@ -127,6 +128,20 @@ pub struct Inside {
     pub old_mask: SigSet,
     /// The monitor's filter and socket pair, when it runs.
     pub monitor: Option<MonitorInside>,
+    /// Sockets to make in the network namespace, when asked for.
+    pub sockets: Option<SocketsInside>,
+}
+
+/// What the init needs to make sockets in the sandbox's network
+/// namespace and hand them to cordon (see `netns`).
+#[derive(Debug)]
+pub struct SocketsInside {
+    /// The sockets, in the order cordon expects them.
+    pub list: Vec<NetSocket>,
+    /// The init's end of the socket pair (close-on-exec).
+    pub ours: RawFd,
+    /// cordon's end, closed at once by the init.
+    pub theirs: RawFd,
 }
 
 /// What the inside needs for the monitor: the filter that notifies it,
@@ -181,6 +196,9 @@ pub fn init(
     if let Some(monitor) = &inside.monitor {
         sys::close(monitor.theirs);
     }
+    if let Some(sockets) = &inside.sockets {
+        sys::close(sockets.theirs);
+    }
     // Not dumpable: the command, same user and no more capabilities,
     // must not reach the init through /proc/1/mem or ptrace. Only now:
     // a process that is not dumpable has its /proc files owned by root,
@@ -208,6 +226,9 @@ fn set_up(
     report: &mut PipeWriter,
 ) -> Result<libc::pid_t, Error> {
     namespaces::set_up_inside(inside.network)?;
+    if let Some(sockets) = &inside.sockets {
+        hand_sockets_out(sockets)?;
+    }
     sys::unshare(libc::CLONE_NEWNS)
         .map_err(os("create the mount namespace"))?;
     inside.mounts.apply()?;
@@ -224,6 +245,17 @@ fn set_up(
         }
         None => command(inside, report),
     }
+}
+
+/// Makes the sockets cordon asked for in the new network namespace,
+/// sends them and closes the init's copies: the command never holds
+/// them.
+fn hand_sockets_out(sockets: &SocketsInside) -> Result<(), Error> {
+    let fds = netns::create(&sockets.list)?;
+    let sent = netns::send(sockets.ours, &fds);
+    drop(fds);
+    sys::close(sockets.ours);
+    sent
 }
 
 /// Forwards signals to the command and reaps every child until the

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use cordon_monitor::{
-    Context, MAX_ENTRIES, Policy, Snapshot, Supervisor, WATCHED,
+    Context, MAX_ENTRIES, Policy, Service, Snapshot, Supervisor, WATCHED,
 };
 use cordon_report::events::Events;
 use cordon_report::run::{
@@ -19,8 +19,9 @@ use cordon_report::run::{
 
 use crate::cgroup::Cgroups;
 use crate::error::{Error, os};
-use crate::mounts::{self, Kind, UserMount};
-use crate::process::{self, Inside, Message, MonitorInside};
+use crate::mounts::{self, Kind, ResolvConf, UserMount};
+use crate::netns::{self, NetSocket, Transport};
+use crate::process::{self, Inside, Message, MonitorInside, SocketsInside};
 use crate::sys::{self, SigSet};
 use crate::{caps, env, landlock, namespaces, seccomp};
 
@@ -60,6 +61,10 @@ pub struct SandboxConfig {
     /// Record what the command tries, when set; `None` runs the sandbox
     /// without the monitor.
     pub monitor: Option<MonitorConfig>,
+    /// Sockets to make in the sandbox's private network namespace and
+    /// hand to the callback of [`run_with_sockets`] (see `netns`); they
+    /// need [`NetworkMode::None`].
+    pub sockets: Vec<NetSocket>,
 }
 
 /// How the monitor records what the command tries.
@@ -67,6 +72,10 @@ pub struct SandboxConfig {
 pub struct MonitorConfig {
     /// Where to write each event, one JSON object per line.
     pub events: Option<PathBuf>,
+    /// With a private network, whether cordon's resolver answers names
+    /// with sinkhole addresses, where listeners record what the command
+    /// sends, instead of `NXDOMAIN`.
+    pub sinkhole: bool,
 }
 
 impl SandboxConfig {
@@ -88,6 +97,7 @@ impl SandboxConfig {
             env_pass: Vec::new(),
             strict: false,
             monitor: None,
+            sockets: Vec::new(),
         }
     }
 }
@@ -99,6 +109,20 @@ impl SandboxConfig {
 /// timeout); an `Err` means cordon could not set the sandbox up, or
 /// `strict` refused to start.
 pub fn run(config: &SandboxConfig) -> Result<RunReport, Error> {
+    run_with_sockets(config, |_| {})
+}
+
+/// Runs the command of `config` like [`run`], and hands the sockets of
+/// [`SandboxConfig::sockets`], made in the sandbox's network namespace,
+/// to `on_sockets`, in the order asked for, before the command starts.
+///
+/// `on_sockets` runs on cordon's side (after the fork, so it may start
+/// threads); it is not called when there are no sockets, or when the
+/// sandbox failed before making them.
+pub fn run_with_sockets(
+    config: &SandboxConfig,
+    on_sockets: impl FnOnce(Vec<OwnedFd>),
+) -> Result<RunReport, Error> {
     let start = Instant::now();
     // Blocked from before the cgroups are made until after they are
     // removed, so that a signal cannot leave them behind.
@@ -108,7 +132,7 @@ pub fn run(config: &SandboxConfig) -> Result<RunReport, Error> {
         if config.strict {
             check_strict(&prepared.layers)?;
         }
-        run_blocked(config, prepared, old_mask, start)
+        run_blocked(config, prepared, old_mask, start, on_sockets)
     });
     let _ = sys::set_signal_mask(&old_mask);
     result
@@ -123,13 +147,19 @@ struct Prepared {
     cgroups: Cgroups,
     workspace: PathBuf,
     monitor: Option<MonitorPlan>,
+    /// Every socket to make in the network namespace: the monitor's
+    /// services first, then the caller's.
+    sockets: Vec<NetSocket>,
 }
 
 /// The monitor, ready to start.
 struct MonitorPlan {
-    program: seccomp::Program,
+    watched: Vec<libc::c_long>,
     policy: Policy,
     events: Option<PathBuf>,
+    /// The network services, one per socket, in the order made.
+    services: Vec<Service>,
+    sinkhole: bool,
 }
 
 fn prepare(config: &SandboxConfig) -> Result<Prepared, Error> {
@@ -150,10 +180,27 @@ fn prepare(config: &SandboxConfig) -> Result<Prepared, Error> {
 
     let scrubbed = env::scrub(config.env.iter().cloned(), &config.env_pass);
     let home = home_to_hide(&scrubbed.kept, &workspace, rootfs.as_deref());
-    let mounts =
-        plan_mounts(config, &workspace, home.as_deref(), rootfs.as_deref())?;
-    let landlock = landlock_plan(config, &workspace, home.as_deref())?;
     let abi = sys::landlock_abi();
+    let monitor = monitor_plan(config, &workspace, home.as_deref(), abi)?;
+    let sockets = socket_list(config, monitor.as_ref())?;
+    let mut mounts =
+        plan_mounts(config, &workspace, home.as_deref(), rootfs.as_deref())?;
+    let mut warnings = Vec::new();
+    if monitor.as_ref().is_some_and(|m| !m.services.is_empty()) {
+        match mounts::resolv_target(&mounts.root) {
+            Some(target) => {
+                let content = cordon_monitor::resolv_conf();
+                mounts.resolv_conf = Some(ResolvConf { target, content });
+            }
+            None => warnings.push(
+                "no /etc/resolv.conf to point at cordon's resolver: \
+                 names looked up through it are not recorded"
+                    .into(),
+            ),
+        }
+    }
+    let landlock =
+        landlock_plan(config, &workspace, home.as_deref(), &sockets)?;
     let deny_unix = !landlock::confines_unix_sockets(abi);
     let cgroups = Cgroups::create(&config.limits, sys::getpid() as u32);
     let rlimits = cgroups.fallback(&config.limits);
@@ -177,7 +224,6 @@ fn prepare(config: &SandboxConfig) -> Result<Prepared, Error> {
         ),
     ];
 
-    let monitor = monitor_plan(config, &workspace, home.as_deref(), abi)?;
     if monitor.is_some()
         && let Some(seccomp) =
             layers.iter_mut().find(|l| l.layer == LayerKind::Seccomp)
@@ -202,15 +248,18 @@ fn prepare(config: &SandboxConfig) -> Result<Prepared, Error> {
         foreground: process::in_foreground(),
         old_mask: SigSet::of(&[]),
         monitor: None,
+        sockets: None,
     };
+    warnings.extend(cgroups.warnings());
     Ok(Prepared {
         inside,
         layers,
         env_removed: scrubbed.removed,
-        warnings: cgroups.warnings(),
+        warnings,
         cgroups,
         workspace,
         monitor,
+        sockets,
     })
 }
 
@@ -220,12 +269,14 @@ fn run_blocked(
     mut prepared: Prepared,
     old_mask: SigSet,
     start: Instant,
+    on_sockets: impl FnOnce(Vec<OwnedFd>),
 ) -> Result<RunReport, Error> {
     prepared.inside.old_mask = old_mask;
     let monitor = prepared.monitor.take().map(Watch::prepare).transpose()?;
     if let Some(watch) = &monitor {
-        prepared.inside.monitor = Some(watch.inside());
+        prepared.inside.monitor = watch.inside();
     }
+    let channel = socket_channel(&mut prepared)?;
     let (sync_read, mut sync_write) =
         std::io::pipe().map_err(os("create a pipe"))?;
     let (mut report_read, report_write) =
@@ -244,23 +295,36 @@ fn run_blocked(
     };
     drop(sync_read);
     drop(report_write);
-    let supervisor = match monitor {
-        Some(watch) => Some(watch.start(init, start).inspect_err(|_| {
+    let channel = channel.map(|(theirs, ours)| {
+        drop(ours);
+        theirs
+    });
+    // The init is let go before the supervisor's thread starts, so that
+    // the two get ready side by side; what the command sends the
+    // supervisor waits in their socket until it reads it. The sockets
+    // made in the network namespace come first: the services serve them.
+    let supervisor = start_init(init, &prepared.cgroups, &mut sync_write)
+        .and_then(|()| {
+            let fds = match &channel {
+                Some(channel) => {
+                    netns::receive(channel, prepared.sockets.len())?
+                }
+                None => None,
+            };
+            start_services(monitor, fds, init, start, on_sockets)
+        })
+        .inspect_err(|_| {
             let _ = sys::kill(init, libc::SIGKILL);
             let _ = sys::waitpid(init, false);
-        })?),
-        None => None,
-    };
+        })?;
+    drop(channel);
 
     let deadline =
         config.limits.timeout_ms.map(|ms| start + Duration::from_millis(ms));
-    let ended = start_init(init, &prepared.cgroups, &mut sync_write)
-        .and_then(|()| {
-            drop(sync_write);
-            let background = sys::isatty(0) && !prepared.inside.foreground;
-            process::supervise(init, deadline, background)
-        })
-        .inspect_err(|_| {
+    drop(sync_write);
+    let background = sys::isatty(0) && !prepared.inside.foreground;
+    let ended =
+        process::supervise(init, deadline, background).inspect_err(|_| {
             let _ = sys::kill(init, libc::SIGKILL);
             let _ = sys::waitpid(init, false);
         });
@@ -274,10 +338,17 @@ fn run_blocked(
     prepared.cgroups.remove();
 
     let mut warnings = prepared.warnings;
-    let events = watched.map(|(events, error)| {
+    let messages = Message::decode_all(&bytes);
+    let mut events = watched.map(|(events, error)| {
         warnings.extend(error);
         events
     });
+    if let Some(events) = &mut events
+        && let Some(raw) = command_status(&messages)
+    {
+        let exit = status_exit(raw);
+        events.command_ended(exit.code, exit.signal);
+    }
     let failed = events.as_ref().and_then(|e| e.failure.clone());
     let exit = match failed {
         Some(why) => Exit {
@@ -285,7 +356,7 @@ fn run_blocked(
             error: Some(format!("the monitor failed: {why}")),
             ..Exit::default()
         },
-        None => exit_of(&Message::decode_all(&bytes), ended, &config.command)?,
+        None => exit_of(&messages, ended, &config.command)?,
     };
     Ok(RunReport {
         version: RUN_FORMAT_VERSION,
@@ -341,27 +412,35 @@ impl Watch {
         Ok(Watch { plan, before, ours, theirs, lines })
     }
 
-    /// What the init and the command need.
-    fn inside(&self) -> MonitorInside {
-        MonitorInside {
-            program: self.plan.program.clone(),
-            ours: self.ours.as_raw_fd(),
+    /// What the init and the command need: the filter lets the
+    /// command's `sendmsg` on its end of the pair through, since that
+    /// carries the listener.
+    fn inside(&self) -> Option<MonitorInside> {
+        let ours = self.ours.as_raw_fd();
+        Some(MonitorInside {
+            program: notify_program(&self.plan.watched, ours)?,
+            ours,
             theirs: self.theirs.as_raw_fd(),
-        }
+        })
     }
 
-    /// Starts the supervisor's thread, after the clone.
+    /// Starts the supervisor's thread and the network services on
+    /// `sockets`, after the clone.
     fn start(
         self,
         init: libc::pid_t,
         start: Instant,
+        sockets: Vec<OwnedFd>,
     ) -> Result<Watching, Error> {
         drop(self.ours);
+        let services = self.plan.services.iter().copied();
         let context = Context {
             policy: self.plan.policy,
             start,
             lines: self.lines,
             init,
+            sockets: services.zip(sockets).collect(),
+            sinkhole: self.plan.sinkhole,
         };
         let supervisor = Supervisor::spawn(self.theirs, context)
             .map_err(|err| Error::Setup(err.to_string()))?;
@@ -389,7 +468,32 @@ fn monitor_plan(
     abi: i32,
 ) -> Result<Option<MonitorPlan>, Error> {
     let Some(monitor) = &config.monitor else { return Ok(None) };
-    let Some(program) = notify_program() else { return Ok(None) };
+    let private = config.network == NetworkMode::None;
+    if monitor.sinkhole && !private {
+        return Err(Error::Config(
+            "the dns sinkhole needs the private network (--net none)".into(),
+        ));
+    }
+    let Some(watched) = notify_watched() else { return Ok(None) };
+    let services = if private {
+        cordon_monitor::service_sockets(monitor.sinkhole)
+    } else {
+        Vec::new()
+    };
+    // Landlock lets the command connect to the monitor's services and to
+    // the caller's sockets that say so (the egress proxy, for one).
+    let caller = config
+        .sockets
+        .iter()
+        .filter(|s| s.connectable)
+        .map(|s| (s.transport, s.address.port()));
+    let tcp_open_ports = services
+        .iter()
+        .map(|s| (s.transport, s.address.port()))
+        .chain(caller)
+        .filter(|(transport, _)| *transport == Transport::Tcp)
+        .map(|(_, port)| port)
+        .collect();
     let canonical_all = |paths: &[PathBuf], what| {
         paths.iter().map(|p| canonical(p, what)).collect::<Result<_, _>>()
     };
@@ -408,21 +512,105 @@ fn monitor_plan(
         home: home.map(Path::to_path_buf),
         hidden,
         shown: canonical_all(&config.ro, "the --ro path")?,
-        tcp_denied: config.network == NetworkMode::None
+        tcp_denied: private
             && landlock::missing(abi, true).iter().all(|m| m != "tcp"),
+        tcp_open_ports,
     };
-    Ok(Some(MonitorPlan { program, policy, events: monitor.events.clone() }))
+    Ok(Some(MonitorPlan {
+        watched,
+        policy,
+        events: monitor.events.clone(),
+        services: services.iter().map(|s| s.service).collect(),
+        sinkhole: monitor.sinkhole,
+    }))
+}
+
+/// Every socket to make in the network namespace: the monitor's
+/// services first, then the caller's.
+fn socket_list(
+    config: &SandboxConfig,
+    monitor: Option<&MonitorPlan>,
+) -> Result<Vec<NetSocket>, Error> {
+    if !config.sockets.is_empty() && config.network != NetworkMode::None {
+        return Err(Error::Config(
+            "sockets in the sandbox's network need the private network".into(),
+        ));
+    }
+    let services = match monitor {
+        Some(plan) if !plan.services.is_empty() => {
+            cordon_monitor::service_sockets(plan.sinkhole)
+        }
+        _ => Vec::new(),
+    };
+    let mut list: Vec<NetSocket> = services
+        .into_iter()
+        .map(|s| NetSocket {
+            transport: s.transport,
+            address: s.address,
+            connectable: true,
+        })
+        .collect();
+    list.extend(config.sockets.iter().copied());
+    netns::check(&list)?;
+    Ok(list)
+}
+
+/// The socket pair the init sends the sockets over, when there are
+/// any: cordon's end, then the init's, which `prepared.inside` names.
+fn socket_channel(
+    prepared: &mut Prepared,
+) -> Result<Option<(OwnedFd, OwnedFd)>, Error> {
+    if prepared.sockets.is_empty() {
+        return Ok(None);
+    }
+    let (theirs, ours) =
+        sys::socketpair().map_err(os("create the sockets' socket pair"))?;
+    prepared.inside.sockets = Some(SocketsInside {
+        list: prepared.sockets.clone(),
+        ours: ours.as_raw_fd(),
+        theirs: theirs.as_raw_fd(),
+    });
+    Ok(Some((theirs, ours)))
+}
+
+/// Starts the monitor with the first sockets, and hands the rest to
+/// the caller.
+fn start_services(
+    monitor: Option<Watch>,
+    fds: Option<Vec<OwnedFd>>,
+    init: libc::pid_t,
+    start: Instant,
+    on_sockets: impl FnOnce(Vec<OwnedFd>),
+) -> Result<Option<Watching>, Error> {
+    let mut fds = fds.unwrap_or_default();
+    let count = monitor.as_ref().map_or(0, |w| w.plan.services.len());
+    let theirs = fds.split_off(count.min(fds.len()));
+    if !theirs.is_empty() {
+        on_sockets(theirs);
+    }
+    monitor.map(|watch| watch.start(init, start, fds)).transpose()
 }
 
 #[cfg(target_arch = "x86_64")]
-fn notify_program() -> Option<seccomp::Program> {
-    let watched: Vec<libc::c_long> =
-        WATCHED.iter().map(|(nr, _)| *nr).collect();
-    Some(seccomp::build_notify(&watched))
+fn notify_watched() -> Option<Vec<libc::c_long>> {
+    Some(WATCHED.iter().map(|(nr, _)| *nr).collect())
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn notify_program() -> Option<seccomp::Program> {
+fn notify_watched() -> Option<Vec<libc::c_long>> {
+    None
+}
+
+#[cfg(target_arch = "x86_64")]
+fn notify_program(
+    watched: &[libc::c_long],
+    quiet_fd: i32,
+) -> Option<seccomp::Program> {
+    Some(seccomp::build_notify(watched, quiet_fd))
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn notify_program(_: &[libc::c_long], _: i32) -> Option<seccomp::Program> {
     None
 }
 
@@ -479,6 +667,14 @@ fn exit_of(
     Err(Error::Setup(
         "the sandbox ended without reporting how the command ended".into(),
     ))
+}
+
+/// The command's raw wait status, as the init reported it.
+fn command_status(messages: &[Message]) -> Option<i32> {
+    messages.iter().find_map(|m| match m {
+        Message::Status(raw) => Some(*raw),
+        _ => None,
+    })
 }
 
 /// The exit of a raw wait status: the code, or 128 plus the signal.
@@ -629,7 +825,17 @@ fn landlock_plan(
     config: &SandboxConfig,
     workspace: &Path,
     home: Option<&Path>,
+    sockets: &[NetSocket],
 ) -> Result<landlock::Plan, Error> {
+    let ports = |transport| {
+        let open = sockets
+            .iter()
+            .filter(move |s| s.connectable && s.transport == transport);
+        let mut ports: Vec<u16> = open.map(|s| s.address.port()).collect();
+        ports.sort_unstable();
+        ports.dedup();
+        ports
+    };
     let mut writable = vec![workspace.to_path_buf(), PathBuf::from("/tmp")];
     writable.extend(home.map(Path::to_path_buf));
     for path in &config.rw {
@@ -638,6 +844,8 @@ fn landlock_plan(
     Ok(landlock::Plan {
         writable,
         deny_network: config.network == NetworkMode::None,
+        tcp_ports: ports(Transport::Tcp),
+        udp_ports: ports(Transport::Udp),
     })
 }
 

@@ -316,8 +316,13 @@ pub fn build(deny_unix_sockets: bool) -> Program {
 /// costs nothing. Everything else is allowed here; the deny-list,
 /// installed before, still refuses what it refuses, and its `EPERM`
 /// takes precedence over a notification.
+///
+/// `sendmsg` on fd `quiet_fd` is let through: that is how the command
+/// sends the listener to cordon right after installing the filter, when
+/// nobody could answer a notification yet. The fd is closed at once, so
+/// only a later socket that gets the same number escapes the record.
 #[cfg(target_arch = "x86_64")]
-pub fn build_notify(watched: &[libc::c_long]) -> Program {
+pub fn build_notify(watched: &[libc::c_long], quiet_fd: i32) -> Program {
     let notify = libc::SECCOMP_RET_USER_NOTIF;
     let mut filter = vec![
         load(OFFSET_ARCH),
@@ -338,7 +343,21 @@ pub fn build_notify(watched: &[libc::c_long]) -> Program {
             ],
         ));
     }
-    for &nr in watched.iter().filter(|&&nr| nr != libc::SYS_sendto) {
+    if watched.contains(&libc::SYS_sendmsg) {
+        filter.extend(guarded(
+            libc::SYS_sendmsg as u32,
+            vec![
+                load(arg_low(0)),
+                jeq(quiet_fd as u32, 0, 1),
+                ret(libc::SECCOMP_RET_ALLOW),
+                ret(notify),
+            ],
+        ));
+    }
+    let plain = |nr: &&libc::c_long| {
+        **nr != libc::SYS_sendto && **nr != libc::SYS_sendmsg
+    };
+    for &nr in watched.iter().filter(plain) {
         filter.push(jeq(nr as u32, 0, 1));
         filter.push(ret(notify));
     }
@@ -491,7 +510,8 @@ mod tests {
 
     #[test]
     fn the_notify_filter_asks_only_about_watched_calls() {
-        let program = build_notify(&[libc::SYS_openat, libc::SYS_sendto]);
+        let watched = [libc::SYS_openat, libc::SYS_sendto, libc::SYS_sendmsg];
+        let program = build_notify(&watched, 7);
         let arch = crate::sys::AUDIT_ARCH_X86_64;
         let notify = libc::SECCOMP_RET_USER_NOTIF;
         let at =
@@ -501,6 +521,8 @@ mod tests {
         assert_eq!(at(libc::SYS_sendto, [3, 0, 0, 0, 0, 0]), ALLOW);
         assert_eq!(at(libc::SYS_sendto, [3, 0, 0, 0, 0x10, 16]), notify);
         assert_eq!(at(libc::SYS_sendto, [3, 0, 0, 0, 1 << 40, 16]), notify);
+        assert_eq!(at(libc::SYS_sendmsg, [7, 0x10, 0, 0, 0, 0]), ALLOW);
+        assert_eq!(at(libc::SYS_sendmsg, [3, 0x10, 0, 0, 0, 0]), notify);
         let aarch64 = 0xc000_00b7;
         assert_eq!(evaluate(&program, aarch64, 56, [0; 6]), ALLOW);
     }

@@ -1,10 +1,11 @@
 //! Thin wrappers over the system calls the sandbox makes: the only
 //! module with `unsafe`. Each wrapper checks the return value and turns
-//! `errno` into an [`io::Error`]; none of them allocates.
+//! `errno` into an [`io::Error`]; none of them allocates but
+//! [`recv_fds`], which only cordon calls, outside the sandbox.
 
 use std::ffi::{CStr, CString};
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
 use std::time::Duration;
 
@@ -268,6 +269,102 @@ pub fn socketpair() -> io::Result<(OwnedFd, OwnedFd)> {
     check_int(ret)?;
     // SAFETY: the call returned two new fds that nothing else owns.
     unsafe { Ok((OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1]))) }
+}
+
+/// The most fds one message of [`send_fds`] carries.
+pub const MAX_FDS: usize = 16;
+
+/// Room for a control message of [`MAX_FDS`] ints, well aligned.
+type Control = [u64; 16];
+
+/// Sends `fds` over the Unix socket `socket` in one message
+/// (`SCM_RIGHTS`), with one byte.
+pub fn send_fds(socket: RawFd, fds: &[RawFd]) -> io::Result<()> {
+    if fds.is_empty() || fds.len() > MAX_FDS {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    let bytes = size_of_val(fds) as u32;
+    let mut byte = [0u8; 1];
+    let mut iov =
+        libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let mut control: Control = [0; 16];
+    // SAFETY: msghdr is plain old data; all zeroes is a valid value.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    // SAFETY: CMSG_SPACE only computes a size.
+    msg.msg_controllen = unsafe { libc::CMSG_SPACE(bytes) } as usize;
+    // SAFETY: the control buffer (128 bytes) is larger than
+    // CMSG_SPACE of MAX_FDS ints and aligned; CMSG_FIRSTHDR and
+    // CMSG_DATA stay within it, and `fds` fits after the header.
+    unsafe {
+        let header = libc::CMSG_FIRSTHDR(&msg);
+        (*header).cmsg_level = libc::SOL_SOCKET;
+        (*header).cmsg_type = libc::SCM_RIGHTS;
+        (*header).cmsg_len = libc::CMSG_LEN(bytes) as usize;
+        let data = libc::CMSG_DATA(header).cast::<libc::c_int>();
+        for (i, fd) in fds.iter().enumerate() {
+            std::ptr::write_unaligned(data.add(i), *fd);
+        }
+    }
+    // SAFETY: `msg` points at the iovec and control buffer above, which
+    // outlive the call.
+    let ret = unsafe { libc::sendmsg(socket, &msg, libc::MSG_NOSIGNAL) };
+    check(ret as libc::c_long).map(drop)
+}
+
+/// Receives the fds of one message sent by [`send_fds`] on `socket`;
+/// `None` when the other end closed without sending any.
+pub fn recv_fds(socket: BorrowedFd<'_>) -> io::Result<Option<Vec<OwnedFd>>> {
+    let mut byte = [0u8; 1];
+    let mut iov =
+        libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let mut control: Control = [0; 16];
+    // SAFETY: msghdr is plain old data; all zeroes is a valid value.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = size_of::<Control>();
+    let received = loop {
+        // SAFETY: `msg` points at the iovec and control buffer above,
+        // which outlive the call.
+        let ret = unsafe {
+            libc::recvmsg(socket.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC)
+        };
+        match check(ret as libc::c_long) {
+            Ok(n) => break n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    };
+    if received == 0 {
+        return Ok(None);
+    }
+    let mut fds = Vec::new();
+    // SAFETY: the kernel filled `msg`; CMSG_FIRSTHDR and CMSG_DATA stay
+    // within the control buffer it describes, and the ints read lie
+    // within the message's length. Each fd received is new and owned
+    // by nothing else.
+    unsafe {
+        let header = libc::CMSG_FIRSTHDR(&msg);
+        if header.is_null()
+            || (*header).cmsg_level != libc::SOL_SOCKET
+            || (*header).cmsg_type != libc::SCM_RIGHTS
+        {
+            return Ok(Some(fds));
+        }
+        let data_len =
+            (*header).cmsg_len.saturating_sub(libc::CMSG_LEN(0) as usize);
+        let count = data_len / size_of::<libc::c_int>();
+        let data = libc::CMSG_DATA(header).cast::<libc::c_int>();
+        for i in 0..count.min(MAX_FDS) {
+            let fd = std::ptr::read_unaligned(data.add(i));
+            fds.push(OwnedFd::from_raw_fd(fd));
+        }
+    }
+    Ok(Some(fds))
 }
 
 /// `close(2)`, for fds held as raw numbers across `fork`.
