@@ -33,7 +33,7 @@ def main():
 
     rows = []
     for ecosystem, path in packages:
-        ours = measure([str(cordon), "scan", "--format", "json", str(path)])
+        ours = measure([str(cordon), "scan", "--no-cache", "--format", "json", str(path)])
         theirs = measure(guarddog_command(guarddog, ecosystem, path))
         rows.append((ecosystem, path.name, ours, theirs))
     report(rows)

@@ -74,7 +74,9 @@ pub use crate::anomaly::{Anomaly, AnomalyKind};
 pub use crate::error::Error;
 pub use crate::language::{Language, detect as detect_language};
 pub use crate::limits::{Limit, Limits, RATIO_EXEMPT_BYTES};
-pub use crate::metadata::{INSTALL_SCRIPTS, Metadata, PREPARE_SCRIPTS};
+pub use crate::metadata::{
+    DirectDependency, INSTALL_SCRIPTS, Metadata, PREPARE_SCRIPTS,
+};
 pub use crate::sniff::Format;
 
 use crate::collect::{Collector, RawFile};

@@ -47,6 +47,22 @@ pub struct Metadata {
     /// The names of the packages it depends on, as the manifests list
     /// them, without versions.
     pub dependencies: Vec<String>,
+    /// The dependencies fetched from a URL or a git repository rather
+    /// than a registry.
+    pub direct_dependencies: Vec<DirectDependency>,
+}
+
+/// A dependency fetched from a URL or a git repository rather than a
+/// registry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DirectDependency {
+    /// The dependency's name, as the manifest gives it; may be empty
+    /// when only a URL is given.
+    pub name: String,
+    /// Where it comes from: the URL, git remote or shorthand.
+    pub source: String,
+    /// The path of the manifest that names it.
+    pub manifest: String,
 }
 
 impl Metadata {

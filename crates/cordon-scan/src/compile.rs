@@ -39,6 +39,8 @@ pub(crate) enum Matcher {
     Query(Queries),
     /// Anomaly rules, by anomaly kind.
     Anomaly(String),
+    /// Metadata rules, by signal.
+    Metadata(String),
 }
 
 impl CompiledRule {
@@ -150,6 +152,10 @@ pub(crate) fn compile(
             anomaly::check_kind(kind).map_err(plain)?;
             (Matcher::Anomaly(kind.clone()), None)
         }
+        MatchSpec::Metadata { signal } => {
+            crate::metadata::check_signal(signal).map_err(plain)?;
+            (Matcher::Metadata(signal.clone()), None)
+        }
     };
     let template = template(rule, &matcher).map_err(plain)?;
     Ok(CompiledRule { matcher, template, literals })
@@ -246,7 +252,7 @@ fn template(
             },
             None => Vec::new(),
         },
-        Matcher::Anomaly(_) => vec!["detail"],
+        Matcher::Anomaly(_) | Matcher::Metadata(_) => vec!["detail"],
     };
     Template::new(text, &names).map(Some)
 }

@@ -25,6 +25,8 @@ pub struct Engine {
     compiled: Vec<CompiledRule>,
     prefilter: Prefilter,
     by_id: HashMap<String, usize>,
+    /// For each rule, the index of the query rule it is the fallback of.
+    fallbacks: Vec<Option<usize>>,
 }
 
 impl Engine {
@@ -64,6 +66,7 @@ impl Engine {
     ) -> Result<Engine, Error> {
         let rules = read_rules(sources)?;
         let by_id = index_ids(&rules)?;
+        let fallbacks = resolve_fallbacks(&rules, &by_id)?;
         let compiled = rules
             .iter()
             .map(|rule| {
@@ -81,7 +84,7 @@ impl Engine {
             literals = prefilter.literal_count(),
             "rule engine built"
         );
-        Ok(Engine { rules, compiled, prefilter, by_id })
+        Ok(Engine { rules, compiled, prefilter, by_id, fallbacks })
     }
 
     /// Every rule, in the order of their files.
@@ -140,6 +143,11 @@ impl Engine {
     pub(crate) fn prefilter(&self) -> &Prefilter {
         &self.prefilter
     }
+
+    /// The index of the query rule that rule `index` is the fallback of.
+    pub(crate) fn fallback_of(&self, index: usize) -> Option<usize> {
+        self.fallbacks[index]
+    }
 }
 
 /// Orders findings by path, line, column, then rule.
@@ -174,6 +182,38 @@ fn index_ids(rules: &[Rule]) -> Result<HashMap<String, usize>, Error> {
         by_id.insert(rule.id.clone(), index);
     }
     Ok(by_id)
+}
+
+/// For each rule, the index of the query rule its `fallback_for` names;
+/// an error when that rule does not exist or is not a query rule.
+fn resolve_fallbacks(
+    rules: &[Rule],
+    by_id: &HashMap<String, usize>,
+) -> Result<Vec<Option<usize>>, Error> {
+    rules
+        .iter()
+        .map(|rule| {
+            let Some(target) = &rule.fallback_for else { return Ok(None) };
+            let invalid = |reason: String| Error::InvalidRule {
+                file: rule.origin.file.clone(),
+                id: rule.id.clone(),
+                line: rule.origin.line,
+                reason,
+            };
+            let Some(&index) = by_id.get(target) else {
+                return Err(invalid(format!(
+                    "`fallback_for` names an unknown rule `{target}`"
+                )));
+            };
+            match rules[index].matcher {
+                MatchSpec::Query { .. } => Ok(Some(index)),
+                _ => Err(invalid(format!(
+                    "`fallback_for` must name a query rule, and `{target}` \
+                     is not one"
+                ))),
+            }
+        })
+        .collect()
 }
 
 fn compile_rule(
@@ -368,6 +408,67 @@ query = '''
             roles,
             vec![(1, Import), (2, Import), (4, Other), (5, Other)]
         );
+    }
+
+    const FALLBACK: &str = r#"
+[[rule]]
+id = "t-exec-text"
+severity = "critical"
+summary = "exec in the text"
+help = "h"
+languages = ["python"]
+fallback_for = "t-query"
+[rule.match]
+kind = "regex"
+patterns = ['exec\(\w+']
+"#;
+
+    fn fallback_rules(file: &str) -> Vec<(String, u32)> {
+        let text = format!("{RULES}{FALLBACK}");
+        let engine = Engine::new(&[RuleSource::new("t.toml", &text)]).unwrap();
+        let file = ScanFile {
+            path: "setup.py",
+            language: cordon_report::Language::Python,
+            role: cordon_report::Role::Install,
+            data: file.as_bytes(),
+        };
+        let findings = engine.scan_files(&[file]);
+        findings.into_iter().map(|f| (f.rule, f.line)).collect()
+    }
+
+    #[test]
+    fn a_fallback_is_quiet_where_its_query_read_the_file() {
+        let found = fallback_rules(
+            "exec(a)
+x = 'exec(b)'
+",
+        );
+        assert_eq!(found, vec![("t-query".to_string(), 1)]);
+    }
+
+    #[test]
+    fn a_fallback_speaks_where_its_query_could_not_read() {
+        // The tree has an error: the query still sees line 1, where the
+        // text rule stays quiet; only the text rule sees line 3.
+        let found = fallback_rules("exec(a)\nx = 1\nexec(b\n");
+        let rules: Vec<_> =
+            found.iter().map(|(r, l)| (r.as_str(), *l)).collect();
+        assert_eq!(rules, vec![("t-query", 1), ("t-exec-text", 3)]);
+    }
+
+    #[test]
+    fn a_fallback_must_name_a_known_query_rule() {
+        let check = |target: &str| {
+            let text = format!("{RULES}{FALLBACK}")
+                .replace("fallback_for = \"t-query\"", target);
+            let sources = [RuleSource::new("t.toml", &text)];
+            Engine::new(&sources).err().map(|e| e.to_string())
+        };
+        let unknown = check("fallback_for = \"t-nope\"").unwrap();
+        assert!(unknown.contains("unknown rule `t-nope`"), "{unknown}");
+        let literal = check("fallback_for = \"t-literal\"").unwrap();
+        assert!(literal.contains("must name a query rule"), "{literal}");
+        assert!(literal.contains("t-exec-text"), "{literal}");
     }
 
     #[test]

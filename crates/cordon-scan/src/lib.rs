@@ -15,7 +15,10 @@
 //!   shell or Rust, which tells `exec(...)` in code from the word in a
 //!   comment or a string;
 //! - `anomaly`: something the package reader noticed about the archive
-//!   itself, such as a symlink entry.
+//!   itself, such as a symlink entry;
+//! - `metadata`: a weak signal from the package's metadata, such as a
+//!   name one typo away from a popular package's
+//!   ([`Engine::metadata_findings`]).
 //!
 //! [`Engine::builtin`] or [`Engine::from_sources`] compile the rules once:
 //! regexes, queries per grammar, and one Aho-Corasick automaton over the
@@ -60,6 +63,7 @@
 
 #![forbid(unsafe_code)]
 
+mod alias;
 mod anomaly;
 mod compile;
 mod engine;
@@ -68,8 +72,10 @@ mod explain;
 mod glob;
 mod grammar;
 mod location;
+mod metadata;
 mod pack;
 mod parse;
+pub mod popular;
 mod prefilter;
 mod query;
 mod rule;
@@ -82,6 +88,10 @@ pub use anomaly::{ANOMALY_KINDS, ScanAnomaly};
 pub use engine::Engine;
 pub use error::Error;
 pub use glob::Glob;
+pub use metadata::{
+    DirectSource, METADATA_SIGNALS, NEW_PACKAGE_DAYS, PackageFacts,
+    RegistryFacts, Signal, odd_version, signals,
+};
 pub use pack::builtin_sources;
 pub use rule::{
     MatchSpec, Mode, Origin, RoleWeights, Rule, RuleSource, RuleTest,

@@ -15,6 +15,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("rules/rust.toml", include_str!("../../../rules/rust.toml")),
     ("rules/generic.toml", include_str!("../../../rules/generic.toml")),
     ("rules/package.toml", include_str!("../../../rules/package.toml")),
+    ("rules/metadata.toml", include_str!("../../../rules/metadata.toml")),
 ];
 
 /// The built-in rule files, in a fixed order.
@@ -29,7 +30,6 @@ mod tests {
 
     use super::*;
     use crate::engine::Engine;
-    use crate::rule::MatchSpec;
 
     fn engine() -> Engine {
         Engine::builtin().unwrap()
@@ -61,7 +61,7 @@ mod tests {
     #[test]
     fn every_builtin_file_rule_has_a_match_and_a_near_miss() {
         for rule in engine().rules() {
-            if matches!(rule.matcher, MatchSpec::Anomaly { .. }) {
+            if !rule.reads_files() {
                 continue;
             }
             let positive = rule.tests.iter().any(|t| t.expect_match);
@@ -86,9 +86,12 @@ mod tests {
     fn every_builtin_file_rule_is_prefiltered() {
         let engine = engine();
         for (index, rule) in engine.rules().iter().enumerate() {
-            let anomaly = matches!(rule.matcher, MatchSpec::Anomaly { .. });
             let filtered = engine.compiled(index).literals.is_some();
-            assert!(anomaly || filtered, "{} runs on every file", rule.id);
+            assert!(
+                !rule.reads_files() || filtered,
+                "{} runs on every file",
+                rule.id
+            );
         }
     }
 

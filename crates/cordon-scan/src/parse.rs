@@ -44,6 +44,7 @@ struct RawRule {
     message: Option<String>,
     #[serde(rename = "match")]
     matcher: RawMatch,
+    fallback_for: Option<String>,
     #[serde(default)]
     test: Vec<RawTest>,
 }
@@ -70,6 +71,7 @@ struct RawMatch {
     requires: Option<Vec<String>>,
     query: Option<String>,
     anomaly: Option<String>,
+    signal: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -133,6 +135,7 @@ fn check_rule(raw: RawRule, origin: Origin) -> Result<Rule, Error> {
         .map_err(invalid)?;
     let weights = weights(raw.weights.as_ref()).map_err(invalid)?;
     let matcher = matcher(&raw.matcher).map_err(invalid)?;
+    check_fallback(raw.fallback_for.as_deref(), &matcher).map_err(invalid)?;
     let tests = raw
         .test
         .iter()
@@ -150,9 +153,27 @@ fn check_rule(raw: RawRule, origin: Origin) -> Result<Rule, Error> {
         weights,
         message: raw.message,
         matcher,
+        fallback_for: raw.fallback_for,
         tests,
         origin,
     })
+}
+
+/// Only a text rule can stand in for another rule, named by a valid id;
+/// the engine checks that the other rule exists and is a query rule.
+fn check_fallback(
+    target: Option<&str>,
+    matcher: &MatchSpec,
+) -> Result<(), String> {
+    let Some(target) = target else { return Ok(()) };
+    if !matches!(matcher, MatchSpec::Literal { .. } | MatchSpec::Regex { .. })
+    {
+        return Err("only literal and regex rules take `fallback_for`".into());
+    }
+    if !is_kebab_case(target) {
+        return Err(format!("`fallback_for` names no rule id: `{target}`"));
+    }
+    Ok(())
 }
 
 fn check_text(raw: &RawRule) -> Result<(), String> {
@@ -250,10 +271,16 @@ fn matcher(raw: &RawMatch) -> Result<MatchSpec, String> {
                 .clone()
                 .ok_or("an anomaly rule needs `anomaly`")?,
         },
+        "metadata" => MatchSpec::Metadata {
+            signal: raw
+                .signal
+                .clone()
+                .ok_or("a metadata rule needs `signal`")?,
+        },
         other => {
             return Err(format!(
                 "unknown match kind `{other}` (expected literal, regex, \
-                 query or anomaly)"
+                 query, anomaly or metadata)"
             ));
         }
     };
@@ -268,6 +295,7 @@ fn check_keys(raw: &RawMatch, spec: &MatchSpec) -> Result<(), String> {
         MatchSpec::Regex { .. } => &["patterns", "mode", "requires"],
         MatchSpec::Query { .. } => &["query", "requires"],
         MatchSpec::Anomaly { .. } => &["anomaly"],
+        MatchSpec::Metadata { .. } => &["signal"],
     };
     let present = [
         ("patterns", raw.patterns.is_some()),
@@ -276,6 +304,7 @@ fn check_keys(raw: &RawMatch, spec: &MatchSpec) -> Result<(), String> {
         ("requires", raw.requires.is_some()),
         ("query", raw.query.is_some()),
         ("anomaly", raw.anomaly.is_some()),
+        ("signal", raw.signal.is_some()),
     ];
     for (key, is_present) in present {
         if is_present && !allowed.contains(&key) {
@@ -458,6 +487,22 @@ patterns = ["abc"]
         assert_eq!(sample.language, Language::Python);
         assert_eq!(sample.role, Role::Install);
         assert_eq!(sample.path, "pkg/module.py");
+    }
+
+    #[test]
+    fn only_text_rules_can_be_fallbacks() {
+        let text = MINIMAL
+            .replace("[rule.match]", "fallback_for = \"x-q\"\n[rule.match]");
+        assert_eq!(
+            parse(&text).unwrap()[0].fallback_for.as_deref(),
+            Some("x-q")
+        );
+        let query = text
+            .replace("kind = \"literal\"", "kind = \"query\"")
+            .replace("patterns = [\"abc\"]", "query = \"(x) @match\"");
+        assert!(reason(&query).contains("only literal and regex rules"));
+        let bad = text.replace("\"x-q\"", "\"X Q\"");
+        assert!(reason(&bad).contains("names no rule id"));
     }
 
     #[test]

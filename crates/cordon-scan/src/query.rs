@@ -19,12 +19,21 @@
 //!   of one of the kinds, so that `(#not-inside? @match
 //!   "function_definition")` keeps to code that runs when the module
 //!   itself runs.
-//! - `#not-has-call?`, `#not-contains?` and `#not-inside?`: the
-//!   negations.
+//! - `(#resolves-to? @cap "name" ...)`: the captured expression stands
+//!   for one of the dotted names once the file's aliases are followed
+//!   (see [`crate::alias`]): `e` after `e = eval` is `eval`,
+//!   `getattr(builtins, "exec")` is `exec`, `s` after `from os import
+//!   system as s` and `__import__("os").system` are `os.system`.
+//! - `#not-has-call?`, `#not-contains?`, `#not-inside?` and
+//!   `#not-resolves-to?`: the negations.
+//!
+//! `#has-call?` follows aliases too: a call to `d` after `from base64
+//! import b64decode as d` is a call to `b64decode`.
 //!
 //! Every query must have a capture named `match`: its node is where the
 //! finding is reported.
 
+use std::cell::OnceCell;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
@@ -33,6 +42,7 @@ use tree_sitter::{
     QueryPredicateArg, StreamingIterator, Tree,
 };
 
+use crate::alias::Aliases;
 use crate::grammar::Grammar;
 
 /// The capture that marks where a finding is reported.
@@ -57,7 +67,12 @@ enum Predicate {
     HasCall { capture: u32, names: Vec<String>, negate: bool },
     Contains { capture: u32, needles: Vec<Vec<u8>>, negate: bool },
     Inside { capture: u32, kinds: Vec<String>, negate: bool },
+    ResolvesTo { capture: u32, names: Vec<String>, negate: bool },
 }
+
+/// The aliases of the file being queried, read the first time a
+/// predicate needs them and shared by every query run on the file.
+pub(crate) type LazyAliases<'t> = OnceCell<Aliases<'t>>;
 
 /// Why a query does not compile, with its 0-based row inside the query
 /// text when tree-sitter said where.
@@ -108,6 +123,7 @@ impl CompiledQuery {
         &self,
         tree: &'t Tree,
         text: &[u8],
+        aliases: &LazyAliases<'t>,
         deadline: Instant,
         mut found: impl FnMut(
             Node<'t>,
@@ -131,7 +147,8 @@ impl CompiledQuery {
             options,
         );
         while let Some(m) = matches.next() {
-            if !self.own_predicates_hold(m, text) {
+            let aliases = || aliases.get_or_init(|| Aliases::of(tree, text));
+            if !self.own_predicates_hold(m, text, &aliases) {
                 continue;
             }
             let Some(node) = capture(m, self.match_capture) else { continue };
@@ -145,15 +162,23 @@ impl CompiledQuery {
         }
     }
 
-    fn own_predicates_hold(
+    fn own_predicates_hold<'t>(
         &self,
         m: &QueryMatch<'_, '_>,
         text: &[u8],
+        aliases: &dyn Fn() -> &'t Aliases<'t>,
     ) -> bool {
         self.predicates[m.pattern_index].iter().all(|p| match p {
             Predicate::HasCall { capture: c, names, negate } => {
-                let hit =
-                    capture(m, *c).is_some_and(|n| has_call(n, text, names));
+                let hit = capture(m, *c)
+                    .is_some_and(|n| has_call(n, text, names, aliases));
+                hit != *negate
+            }
+            Predicate::ResolvesTo { capture: c, names, negate } => {
+                let hit = capture(m, *c).is_some_and(|n| {
+                    let name = aliases().qualified(n, text);
+                    name.is_some_and(|name| names.contains(&name))
+                });
                 hit != *negate
             }
             Predicate::Contains { capture: c, needles, negate } => {
@@ -201,6 +226,11 @@ fn own_predicates(
                 "inside?" => {
                     Ok(Predicate::Inside { capture, kinds: strings, negate })
                 }
+                "resolves-to?" => Ok(Predicate::ResolvesTo {
+                    capture,
+                    names: strings,
+                    negate,
+                }),
                 _ => Err(format!("unknown query predicate `#{operator}`")),
             }
         })
@@ -230,8 +260,27 @@ fn predicate_args(
     Ok((*capture, strings))
 }
 
-/// Whether a call to one of `names` is at or below `node`.
-fn has_call(node: Node<'_>, text: &[u8], names: &[String]) -> bool {
+/// Whether a call to one of `names` is at or below `node`, by the
+/// callee's last name or, for a plain name, the last name of what it
+/// is an alias of. A plain name passed as an argument stands for the
+/// value first assigned to it (`x` after `x = b64decode(s)`), one step
+/// deep.
+fn has_call<'t>(
+    node: Node<'_>,
+    text: &[u8],
+    names: &[String],
+    aliases: &dyn Fn() -> &'t Aliases<'t>,
+) -> bool {
+    walk_calls(node, text, names, aliases, true)
+}
+
+fn walk_calls<'t>(
+    node: Node<'_>,
+    text: &[u8],
+    names: &[String],
+    aliases: &dyn Fn() -> &'t Aliases<'t>,
+    follow: bool,
+) -> bool {
     let mut cursor = node.walk();
     let mut visited = 0;
     loop {
@@ -239,6 +288,15 @@ fn has_call(node: Node<'_>, text: &[u8], names: &[String]) -> bool {
         visited += 1;
         if let Some(callee) = callee_name(current, text)
             && names.iter().any(|n| n.as_bytes() == callee)
+        {
+            return true;
+        }
+        if calls_alias_of(current, text, names, aliases) {
+            return true;
+        }
+        if follow
+            && let Some(value) = argument_value(current, text, aliases)
+            && walk_calls(value, text, names, aliases, false)
         {
             return true;
         }
@@ -258,6 +316,42 @@ fn has_call(node: Node<'_>, text: &[u8], names: &[String]) -> bool {
             }
         }
     }
+}
+
+/// The value assigned to `node` when it is a plain name passed as an
+/// argument.
+fn argument_value<'t>(
+    node: Node<'_>,
+    text: &[u8],
+    aliases: &dyn Fn() -> &'t Aliases<'t>,
+) -> Option<Node<'t>> {
+    let parent = node.parent()?;
+    if !matches!(parent.kind(), "argument_list" | "arguments") {
+        return None;
+    }
+    aliases().value(node, text)
+}
+
+/// Whether `node` is a Python or JavaScript call of a plain name that
+/// is an alias of one of `names` (by its last part).
+fn calls_alias_of<'t>(
+    node: Node<'_>,
+    text: &[u8],
+    names: &[String],
+    aliases: &dyn Fn() -> &'t Aliases<'t>,
+) -> bool {
+    if !matches!(node.kind(), "call" | "call_expression") {
+        return false;
+    }
+    let Some(callee) = node.child_by_field_name("function") else {
+        return false;
+    };
+    if callee.kind() != "identifier" {
+        return false;
+    }
+    let Some(name) = aliases().qualified(callee, text) else { return false };
+    let last = name.rsplit('.').next().unwrap_or(&name);
+    names.iter().any(|n| n == last)
 }
 
 /// The last name of the callee, when `node` is a call.
@@ -316,7 +410,8 @@ mod tests {
         let tree = parser.parse(code, None).unwrap();
         let deadline = Instant::now() + Duration::from_secs(5);
         let mut found = Vec::new();
-        compiled.run(&tree, code.as_bytes(), deadline, |node, _| {
+        let aliases = LazyAliases::new();
+        compiled.run(&tree, code.as_bytes(), &aliases, deadline, |node, _| {
             found.push(node.utf8_text(code.as_bytes()).unwrap().to_string());
             ControlFlow::Continue(())
         });
@@ -340,6 +435,17 @@ mod tests {
     }
 
     #[test]
+    fn has_call_follows_a_name_to_its_value() {
+        let code = "x = base64.b64decode(b)\nexec(x)\n";
+        assert_eq!(matches(Grammar::Python, EXEC_DECODED, code).len(), 1);
+        let code = "x = read(b)\nexec(x)\nb64decode(x)\n";
+        assert!(matches(Grammar::Python, EXEC_DECODED, code).is_empty());
+        // One step only: a name for a name for a decoding is not seen.
+        let code = "y = base64.b64decode(b)\nx = f(y)\nexec(x)\n";
+        assert!(matches(Grammar::Python, EXEC_DECODED, code).is_empty());
+    }
+
+    #[test]
     fn has_call_reads_javascript_members_and_constructors() {
         let query = r#"(call_expression function: (identifier) @f (#eq? @f "eval")
                         arguments: (arguments) @a (#has-call? @a "from" "Function")) @match"#;
@@ -349,6 +455,27 @@ mod tests {
         assert_eq!(matches(Grammar::JavaScript, query, code).len(), 1);
         let code = "eval(p)";
         assert!(matches(Grammar::JavaScript, query, code).is_empty());
+    }
+
+    #[test]
+    fn has_call_and_resolves_to_follow_aliases() {
+        let code = "from base64 import b64decode as d\nexec(d(s))\n";
+        assert_eq!(matches(Grammar::Python, EXEC_DECODED, code).len(), 1);
+        let code = "from base64 import b64encode as d\nexec(d(s))\n";
+        assert!(matches(Grammar::Python, EXEC_DECODED, code).is_empty());
+
+        let query = r#"((call function: (_) @f) @match
+            (#resolves-to? @f "os.system"))"#;
+        let code = "from os import system as s\ns(a)\nprint(b)\n";
+        assert_eq!(matches(Grammar::Python, query, code), ["s(a)"]);
+        let code = "import sys as os\nos.exit(1)\nsystem(c)\n";
+        assert!(matches(Grammar::Python, query, code).is_empty());
+        let query = r#"((call function: (_) @f) @match
+            (#not-resolves-to? @f "print"))"#;
+        assert_eq!(
+            matches(Grammar::Python, query, "print(a)\nf(b)\n"),
+            ["f(b)"]
+        );
     }
 
     #[test]

@@ -59,6 +59,11 @@ pub struct Rule {
     pub message: Option<String>,
     /// What the rule matches.
     pub matcher: MatchSpec,
+    /// The id of the query rule this text rule stands in for, in files
+    /// that query rule could not read: the text rule stays quiet where
+    /// the query rule ran on a clean syntax tree, or matched the same
+    /// place.
+    pub fallback_for: Option<String>,
     /// Samples that must and must not match, checked by the test suite.
     pub tests: Vec<RuleTest>,
     /// Where the rule was defined.
@@ -67,14 +72,15 @@ pub struct Rule {
 
 impl Rule {
     /// Whether the rule reads a file of this language and role at this
-    /// path. Anomaly rules read no file and always answer `false`.
+    /// path. Anomaly and metadata rules read no file and always answer
+    /// `false`.
     pub fn applies_to(
         &self,
         language: Language,
         role: Role,
         path: &str,
     ) -> bool {
-        if matches!(self.matcher, MatchSpec::Anomaly { .. }) {
+        if !self.reads_files() {
             return false;
         }
         let language_ok = self
@@ -84,6 +90,15 @@ impl Rule {
         let path_ok = self.paths.is_empty()
             || self.paths.iter().any(|g| g.matches(path));
         language_ok && self.roles.contains(&role) && path_ok
+    }
+
+    /// Whether the rule reads files' text, rather than anomalies or
+    /// metadata.
+    pub fn reads_files(&self) -> bool {
+        !matches!(
+            self.matcher,
+            MatchSpec::Anomaly { .. } | MatchSpec::Metadata { .. }
+        )
     }
 
     /// What renderers need to know about the rule.
@@ -146,6 +161,12 @@ pub enum MatchSpec {
         /// The anomaly's kind, in kebab case (`path-traversal`).
         anomaly: String,
     },
+    /// A weak signal from the package's metadata, such as a name one
+    /// typo away from a popular package's.
+    Metadata {
+        /// The signal, one of [`crate::METADATA_SIGNALS`].
+        signal: String,
+    },
 }
 
 impl MatchSpec {
@@ -156,6 +177,7 @@ impl MatchSpec {
             MatchSpec::Regex { .. } => "regex",
             MatchSpec::Query { .. } => "query",
             MatchSpec::Anomaly { .. } => "anomaly",
+            MatchSpec::Metadata { .. } => "metadata",
         }
     }
 }
@@ -246,6 +268,7 @@ mod tests {
             weights: RoleWeights::default(),
             message: None,
             matcher,
+            fallback_for: None,
             tests: Vec::new(),
             origin: Origin { file: "f".into(), line: 1 },
         }

@@ -10,6 +10,12 @@
 //! A literal or regex match that lies wholly in a comment or a docstring
 //! of a file cordon can parse is prose, not code, and is dropped: a
 //! README-like docstring that shows `curl ... | sh` is not an attack.
+//!
+//! A text rule may be the fallback of a query rule (`fallback_for`), for
+//! files the query cannot read. Its findings are dropped when the query
+//! rule read the whole file (a syntax tree without errors, queried before
+//! the deadline) or matched the same bytes, so that one behaviour counts
+//! once.
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -22,6 +28,7 @@ use crate::compile::Matcher;
 use crate::engine::Engine;
 use crate::grammar::Grammar;
 use crate::location::TextIndex;
+use crate::query::LazyAliases;
 use crate::rule::Mode;
 
 /// The largest file cordon parses into a syntax tree.
@@ -77,15 +84,16 @@ pub(crate) fn scan_file(engine: &Engine, file: &ScanFile<'_>) -> Vec<Finding> {
                 run_regexes(&mut collector, index, regexes.get(), *mode);
             }
             Matcher::Query(_) => query_rules.push(index),
-            Matcher::Anomaly(_) => {}
+            Matcher::Anomaly(_) | Matcher::Metadata(_) => {}
         }
     }
 
     let mut tree = None;
+    let mut read_whole = Vec::new();
     if !query_rules.is_empty() {
         tree = parse_file(file);
         if let Some((grammar, tree)) = &tree {
-            run_queries(
+            let ran = run_queries(
                 engine,
                 file,
                 *grammar,
@@ -93,8 +101,12 @@ pub(crate) fn scan_file(engine: &Engine, file: &ScanFile<'_>) -> Vec<Finding> {
                 &query_rules,
                 &mut collector,
             );
+            if !tree.root_node().has_error() {
+                read_whole = ran;
+            }
         }
     }
+    collector.drop_fallbacks(&read_whole);
     if !collector.needs_tree() {
         return collector.findings;
     }
@@ -155,6 +167,8 @@ fn parse_file(file: &ScanFile<'_>) -> Option<(Grammar, tree_sitter::Tree)> {
     parse(grammar, file, deadline).map(|tree| (grammar, tree))
 }
 
+/// Runs the query rules `rules` over `tree`; returns those that read
+/// the whole tree before the deadline.
 fn run_queries(
     engine: &Engine,
     file: &ScanFile<'_>,
@@ -162,22 +176,28 @@ fn run_queries(
     tree: &tree_sitter::Tree,
     rules: &[usize],
     collector: &mut Collector<'_, '_>,
-) {
+) -> Vec<usize> {
     collector.from_text = false;
     let deadline = Instant::now() + FILE_QUERY_BUDGET;
     let data = file.data;
+    let mut ran = Vec::new();
+    let aliases = LazyAliases::new();
     for &rule in rules {
         let Some(query) = engine.compiled(rule).query_for(grammar) else {
             continue;
         };
-        query.run(tree, data, deadline, |node, capture| {
+        query.run(tree, data, &aliases, deadline, |node, capture| {
             let text = |name: &str| {
                 let n = capture(name)?;
                 data.get(n.start_byte()..n.end_byte())
             };
             collector.add(rule, node.start_byte(), node.end_byte(), &text)
         });
+        if Instant::now() <= deadline {
+            ran.push(rule);
+        }
     }
+    ran
 }
 
 /// Whether a file is small and plain enough to parse; says why not at
@@ -304,6 +324,7 @@ struct Collector<'e, 'f> {
 /// Where a finding matched, and how.
 #[derive(Clone, Copy)]
 struct Span {
+    rule: usize,
     start: usize,
     end: usize,
     from_text: bool,
@@ -362,9 +383,40 @@ impl<'e, 'f> Collector<'e, 'f> {
             dropped,
             "matches in comments and docstrings"
         );
-        let mut keep = prose.iter().map(|p| !p);
+        self.remove(&prose);
+    }
+
+    /// Drops the findings of fallback rules whose query rule read the
+    /// file: it is one of `read_whole` (it ran over a syntax tree
+    /// without errors), or it matched the same place.
+    fn drop_fallbacks(&mut self, read_whole: &[usize]) {
+        let engine = self.engine;
+        let spans = &self.spans;
+        let redundant: Vec<bool> = spans
+            .iter()
+            .map(|span| {
+                let Some(primary) = engine.fallback_of(span.rule) else {
+                    return false;
+                };
+                read_whole.contains(&primary)
+                    || spans.iter().any(|other| {
+                        other.rule == primary
+                            && other.start < span.end
+                            && span.start < other.end
+                    })
+            })
+            .collect();
+        self.remove(&redundant);
+    }
+
+    /// Removes the findings marked in `marks`, and their spans.
+    fn remove(&mut self, marks: &[bool]) {
+        if !marks.contains(&true) {
+            return;
+        }
+        let mut keep = marks.iter().map(|m| !m);
         self.findings.retain(|_| keep.next().unwrap_or(true));
-        let mut keep = prose.iter().map(|p| !p);
+        let mut keep = marks.iter().map(|m| !m);
         self.spans.retain(|_| keep.next().unwrap_or(true));
     }
 
@@ -390,7 +442,7 @@ impl<'e, 'f> Collector<'e, 'f> {
             Some(template) => template.render(captured),
             None => spec.summary.clone(),
         };
-        self.spans.push(Span { start, end, from_text: self.from_text });
+        self.spans.push(Span { rule, start, end, from_text: self.from_text });
         let (line, column) = self.index.position(start);
         let (snippet, snippet_column) = self.index.snippet(start, end);
         self.findings.push(Finding {

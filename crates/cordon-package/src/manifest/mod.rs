@@ -6,6 +6,7 @@ mod gem;
 mod npm;
 mod pyimport;
 mod python;
+mod sources;
 
 use std::collections::HashMap;
 

@@ -7,8 +7,10 @@ use std::collections::{BTreeMap, HashSet};
 use cordon_report::Ecosystem;
 use serde_json::Value;
 
-use super::{Tree, text};
-use crate::metadata::{Facts, INSTALL_SCRIPTS, Identity, PREPARE_SCRIPTS};
+use super::{Tree, sources, text};
+use crate::metadata::{
+    DirectDependency, Facts, INSTALL_SCRIPTS, Identity, PREPARE_SCRIPTS,
+};
 
 /// How many `npm run` hops are followed from a lifecycle script.
 const MAX_RUN_DEPTH: usize = 8;
@@ -38,6 +40,7 @@ pub(super) fn read(tree: &Tree<'_>, directory: bool, facts: &mut Facts) {
     install_files(tree, facts, &manifest);
     entry_points(&json, tree, facts);
     dependencies(&json, facts);
+    remote_dependencies(&json, &manifest, facts);
 
     // node-gyp runs `binding.gyp`, whose `<!(...)` expansions are
     // shell commands, when the package has native code.
@@ -188,6 +191,28 @@ fn dependencies(json: &serde_json::Map<String, Value>, facts: &mut Facts) {
     }
 }
 
+/// The dependencies an install fetches from a URL or git rather than
+/// the registry.
+fn remote_dependencies(
+    json: &serde_json::Map<String, Value>,
+    manifest: &str,
+    facts: &mut Facts,
+) {
+    for key in ["dependencies", "optionalDependencies"] {
+        let Some(Value::Object(map)) = json.get(key) else { continue };
+        for (name, spec) in map {
+            let Some(spec) = spec.as_str() else { continue };
+            if sources::npm_is_remote(spec) {
+                facts.metadata.direct_dependencies.push(DirectDependency {
+                    name: name.clone(),
+                    source: spec.to_string(),
+                    manifest: manifest.to_string(),
+                });
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +273,34 @@ mod tests {
         );
         let identity = facts.identity.unwrap();
         assert_eq!(identity.name.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn dependencies_from_git_or_urls_are_recorded() {
+        let manifest = r#"{"name": "x", "dependencies": {
+            "a": "^1.0.0", "b": "git+https://h.example/b.git",
+            "c": "owner/c#main", "d": "npm:e@^2"
+        }, "optionalDependencies": {"f": "https://h.example/f.tgz"},
+        "devDependencies": {"g": "github:o/g"}}"#;
+
+        let facts = facts_of(manifest, &[]);
+
+        let found: Vec<_> = facts
+            .metadata
+            .direct_dependencies
+            .iter()
+            .map(|d| (d.name.as_str(), d.source.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("b", "git+https://h.example/b.git"),
+                ("c", "owner/c#main"),
+                ("f", "https://h.example/f.tgz"),
+            ]
+        );
+        let mut manifests = facts.metadata.direct_dependencies.iter();
+        assert!(manifests.all(|d| d.manifest == "package/package.json"));
     }
 
     #[test]

@@ -3,14 +3,14 @@
 
 use cordon_report::Ecosystem;
 
-use super::{Tree, text};
-use crate::metadata::{Facts, Identity};
+use super::{Tree, sources, text};
+use crate::metadata::{DirectDependency, Facts, Identity};
 
 /// Reads the core metadata nearest the root, then `pyproject.toml`.
 pub(super) fn read(tree: &Tree<'_>, facts: &mut Facts) {
     if let Some(path) = core_metadata(tree) {
         let data = tree.files.get(path).copied().unwrap_or_default();
-        let identity = headers(&text(data), facts);
+        let identity = headers(&text(data), path, facts);
         facts.identify(identity);
         facts.manifest(path.to_string());
     }
@@ -20,8 +20,11 @@ pub(super) fn read(tree: &Tree<'_>, facts: &mut Facts) {
             facts.identify(identity);
         }
     }
-    if tree.get("setup.py").is_some() {
-        facts.manifest(tree.full("setup.py"));
+    if let Some(data) = tree.get("setup.py") {
+        let manifest = tree.full("setup.py");
+        let direct = sources::setup_py(&text(data), &manifest);
+        facts.metadata.direct_dependencies.extend(direct);
+        facts.manifest(manifest);
         facts.identify(Identity {
             ecosystem: Ecosystem::Pypi,
             name: None,
@@ -44,7 +47,7 @@ fn core_metadata<'a>(tree: &Tree<'a>) -> Option<&'a str> {
 }
 
 /// Parses the email-style headers of core metadata.
-fn headers(text: &str, facts: &mut Facts) -> Identity {
+fn headers(text: &str, path: &str, facts: &mut Facts) -> Identity {
     let mut identity = Identity {
         ecosystem: Ecosystem::Pypi,
         name: None,
@@ -58,12 +61,25 @@ fn headers(text: &str, facts: &mut Facts) -> Identity {
             "name" => identity.name = Some(value),
             "version" => identity.version = Some(value),
             "requires-dist" => {
-                facts.metadata.dependencies.push(requirement(&value))
+                facts.metadata.dependencies.push(requirement(&value));
+                direct(&value, path, facts);
             }
             _ => {}
         }
     }
     identity
+}
+
+/// Records `requirement` when it is a direct reference to a URL.
+fn direct(requirement: &str, manifest: &str, facts: &mut Facts) {
+    let Some((name, source)) = sources::python_direct(requirement) else {
+        return;
+    };
+    let manifest = manifest.to_string();
+    let dependency = DirectDependency { name, source, manifest };
+    if !facts.metadata.direct_dependencies.contains(&dependency) {
+        facts.metadata.direct_dependencies.push(dependency);
+    }
 }
 
 /// The project name of a requirement such as `foo[bar]>=1; extra`.
@@ -86,6 +102,13 @@ fn pyproject(
     build_hooks(&table, tree, facts);
 
     let project = table.get("project")?.as_table()?;
+    let requirements = project.get("dependencies").and_then(|v| v.as_array());
+    let manifest = tree.full("pyproject.toml");
+    for requirement in requirements.into_iter().flatten() {
+        if let Some(requirement) = requirement.as_str() {
+            direct(requirement, &manifest, facts);
+        }
+    }
     let string = |key: &str| project.get(key)?.as_str().map(str::to_string);
     Some(Identity {
         ecosystem: Ecosystem::Pypi,
@@ -186,6 +209,35 @@ mod tests {
         assert_eq!(identity.name.as_deref(), Some("foo"));
         assert_eq!(identity.version.as_deref(), Some("1.0"));
         assert_eq!(facts.metadata.dependencies, ["bar"]);
+    }
+
+    #[test]
+    fn direct_references_are_recorded_with_their_manifest() {
+        let pkg_info = "Name: foo\nVersion: 1.0\n\
+            Requires-Dist: bar @ https://h.example/bar.tgz\n\
+            Requires-Dist: baz>=1\n\n";
+        let pyproject = "[project]\nname = \"foo\"\n\
+            dependencies = [\"qux @ git+https://h.example/qux\", \"ok\"]\n";
+        let files = tree_of(&[
+            ("p/PKG-INFO", pkg_info),
+            ("p/pyproject.toml", pyproject),
+            ("p/setup.py", "setup(install_requires=['baz>=1'])\n"),
+        ]);
+        let tree = Tree::new(&files);
+        let mut facts = Facts::default();
+
+        read(&tree, &mut facts);
+
+        let found: Vec<_> = facts
+            .metadata
+            .direct_dependencies
+            .iter()
+            .map(|d| (d.name.as_str(), d.manifest.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [("bar", "p/PKG-INFO"), ("qux", "p/pyproject.toml")]
+        );
     }
 
     #[test]
