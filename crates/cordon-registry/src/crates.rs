@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use crate::{
-    Algorithm, Client, Digest, Ecosystem, Error, Fetched, RegistryMeta, Spec,
+    Algorithm, Client, Digest, Ecosystem, Error, RegistryMeta, Resolved, Spec,
     version,
 };
 
@@ -20,12 +20,11 @@ struct Entry {
     pubtime: Option<String>,
 }
 
-/// Fetches a crate.
-pub(crate) fn fetch(
+/// Finds a crate's file in the sparse index.
+pub(crate) fn resolve(
     client: &Client,
     spec: &Spec,
-    expected: &[Digest],
-) -> Result<Fetched, Error> {
+) -> Result<Resolved, Error> {
     let registries = &client.options.registries;
     let url = crate::join(&registries.crates_index, &index_path(&spec.name));
     let bytes = client.get(spec, &url, None)?;
@@ -39,20 +38,19 @@ pub(crate) fn fetch(
         Digest::from_hex(Algorithm::Sha256, &entry.cksum)
             .into_iter()
             .collect();
-    let (bytes, digest) =
-        client.download(spec, &file_url, &digests, expected)?;
 
-    Ok(Fetched {
+    Ok(Resolved {
+        spec: spec.clone(),
         ecosystem: Ecosystem::Crates,
         name: entry.name.clone(),
         version: entry.vers.clone(),
         file_name,
         url: file_url,
-        bytes,
-        digest,
+        digests,
         meta: RegistryMeta {
             published: entry.pubtime.clone(),
             yanked: entry.yanked,
+            versions: Some(entries.len()),
             ..RegistryMeta::default()
         },
     })

@@ -6,8 +6,12 @@
 //! latest), finds the file in the registry's metadata, downloads it into
 //! memory and checks it against the digest the registry publishes (and
 //! any the caller already knows, from a lockfile). A file that does not
-//! match is refused. [`lockfile::read`] turns a lockfile into pinned
-//! [`lockfile::Dependency`]s.
+//! match is refused. [`Client::resolve`] and [`Client::download_resolved`]
+//! are the two halves of a fetch, for a caller that wants to look the
+//! registry's digest up (in a cache) before downloading.
+//! [`lockfile::read`] turns a lockfile into pinned
+//! [`lockfile::Dependency`]s, and [`installed::find`] finds a copy of one
+//! already on disk.
 //!
 //! ```no_run
 //! use cordon_registry::{Client, ClientOptions, Spec};
@@ -32,6 +36,7 @@ mod crates;
 mod digest;
 mod error;
 mod http;
+pub mod installed;
 pub mod lockfile;
 mod npm;
 pub(crate) mod pypi;
@@ -122,6 +127,11 @@ pub struct RegistryMeta {
     pub install_scripts: Vec<String>,
     /// Whether the version is yanked.
     pub yanked: bool,
+    /// How many versions the package has, where the registry says.
+    pub versions: Option<usize>,
+    /// Whether the version names a source repository, where the
+    /// registry's metadata would say.
+    pub repository: Option<bool>,
 }
 
 /// A package file downloaded and verified.
@@ -141,6 +151,29 @@ pub struct Fetched {
     pub bytes: Vec<u8>,
     /// The digest it was verified against.
     pub digest: Digest,
+    /// What the registry says about the version.
+    pub meta: RegistryMeta,
+}
+
+/// A package file found in its registry's metadata, not yet
+/// downloaded.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    /// The spec it was resolved from.
+    pub spec: Spec,
+    /// The registry.
+    pub ecosystem: Ecosystem,
+    /// The package's name as the registry spells it.
+    pub name: String,
+    /// The version chosen.
+    pub version: String,
+    /// The file's name (`six-1.16.0.tar.gz`).
+    pub file_name: String,
+    /// Where it is downloaded from.
+    pub url: String,
+    /// The digests the registry publishes for the file; the download
+    /// must match them.
+    pub digests: Vec<Digest>,
     /// What the registry says about the version.
     pub meta: RegistryMeta,
 }
@@ -166,15 +199,43 @@ impl Client {
         spec: &Spec,
         expected: &[Digest],
     ) -> Result<Fetched, Error> {
+        let resolved = self.resolve(spec)?;
+        self.download_resolved(resolved, expected)
+    }
+
+    /// Finds the file `spec` names in the registry's metadata, with the
+    /// digests the registry publishes for it, without downloading it.
+    pub fn resolve(&self, spec: &Spec) -> Result<Resolved, Error> {
         match spec.ecosystem {
-            Ecosystem::Npm => npm::fetch(self, spec, expected),
-            Ecosystem::Pypi => pypi::fetch(self, spec, expected),
-            Ecosystem::Crates => crates::fetch(self, spec, expected),
+            Ecosystem::Npm => npm::resolve(self, spec),
+            Ecosystem::Pypi => pypi::resolve(self, spec),
+            Ecosystem::Crates => crates::resolve(self, spec),
             Ecosystem::Rubygems => Err(Error::Spec {
                 spec: spec.to_string(),
                 reason: "rubygems is not supported yet".to_string(),
             }),
         }
+    }
+
+    /// Downloads a resolved file and checks it against the registry's
+    /// digests and `expected` (from a lockfile).
+    pub fn download_resolved(
+        &self,
+        resolved: Resolved,
+        expected: &[Digest],
+    ) -> Result<Fetched, Error> {
+        let Resolved { spec, url, digests, .. } = &resolved;
+        let (bytes, digest) = self.download(spec, url, digests, expected)?;
+        Ok(Fetched {
+            ecosystem: resolved.ecosystem,
+            name: resolved.name,
+            version: resolved.version,
+            file_name: resolved.file_name,
+            url: resolved.url,
+            bytes,
+            digest,
+            meta: resolved.meta,
+        })
     }
 
     fn get(

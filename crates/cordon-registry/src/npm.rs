@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use crate::{Client, Digest, Ecosystem, Error, Fetched, RegistryMeta, Spec};
+use crate::{Client, Digest, Ecosystem, Error, RegistryMeta, Resolved, Spec};
 
 /// The lifecycle scripts npm runs on install.
 const INSTALL_SCRIPTS: [&str; 3] = ["preinstall", "install", "postinstall"];
@@ -31,6 +31,8 @@ struct Version {
     dist: Dist,
     #[serde(default)]
     scripts: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    repository: Option<IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -42,12 +44,11 @@ struct Dist {
     shasum: Option<String>,
 }
 
-/// Fetches an npm package.
-pub(crate) fn fetch(
+/// Finds an npm package's tarball in its package document.
+pub(crate) fn resolve(
     client: &Client,
     spec: &Spec,
-    expected: &[Digest],
-) -> Result<Fetched, Error> {
+) -> Result<Resolved, Error> {
     let url = document_url(&client.options.registries.npm, &spec.name);
     let bytes = client.get(spec, &url, Some("application/json"))?;
     let mut document: Document =
@@ -58,14 +59,13 @@ pub(crate) fn fetch(
         })?;
 
     let version = pick_version(spec, &url, &document)?;
+    let version_count = document.versions.len();
     let Some(chosen) = document.versions.remove(&version) else {
         let package = spec.to_string();
         return Err(Error::NoSuchVersion { package, url });
     };
     let digests = dist_digests(&chosen.dist);
     let tarball = chosen.dist.tarball.clone();
-    let (bytes, digest) =
-        client.download(spec, &tarball, &digests, expected)?;
 
     let meta = RegistryMeta {
         published: document
@@ -76,15 +76,17 @@ pub(crate) fn fetch(
         maintainers: document.maintainers.as_ref().map(Vec::len),
         install_scripts: install_scripts(&chosen.scripts),
         yanked: false,
+        versions: Some(version_count),
+        repository: Some(chosen.repository.is_some()),
     };
-    Ok(Fetched {
+    Ok(Resolved {
+        spec: spec.clone(),
         ecosystem: Ecosystem::Npm,
         name: chosen.name.unwrap_or_else(|| spec.name.clone()),
         file_name: file_name(&tarball),
         version,
         url: tarball,
-        bytes,
-        digest,
+        digests,
         meta,
     })
 }

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use crate::{
-    Algorithm, Client, Digest, Ecosystem, Error, Fetched, RegistryMeta, Spec,
+    Algorithm, Client, Digest, Ecosystem, Error, RegistryMeta, Resolved, Spec,
     version,
 };
 
@@ -49,12 +49,11 @@ struct Candidate<'a> {
     sdist: bool,
 }
 
-/// Fetches a PyPI package.
-pub(crate) fn fetch(
+/// Finds a PyPI release's file on its simple page.
+pub(crate) fn resolve(
     client: &Client,
     spec: &Spec,
-    expected: &[Digest],
-) -> Result<Fetched, Error> {
+) -> Result<Resolved, Error> {
     let name = normalize(&spec.name);
     let url =
         crate::join(&client.options.registries.pypi, &format!("{name}/"));
@@ -69,7 +68,7 @@ pub(crate) fn fetch(
     let candidates: Vec<Candidate<'_>> =
         page.files.iter().filter_map(|file| candidate(&name, file)).collect();
     let chosen = choose(spec, &url, &candidates)?;
-    let file_url = resolve(&url, &chosen.file.url);
+    let file_url = resolve_url(&url, &chosen.file.url);
     let digests: Vec<Digest> = chosen
         .file
         .hashes
@@ -77,23 +76,29 @@ pub(crate) fn fetch(
         .and_then(|hex| Digest::from_hex(Algorithm::Sha256, hex))
         .into_iter()
         .collect();
-    let (bytes, digest) =
-        client.download(spec, &file_url, &digests, expected)?;
 
-    Ok(Fetched {
+    Ok(Resolved {
+        spec: spec.clone(),
         ecosystem: Ecosystem::Pypi,
         name: page.name.unwrap_or(name),
         version: chosen.version.clone(),
         file_name: chosen.file.filename.clone(),
         url: file_url,
-        bytes,
-        digest,
+        digests,
         meta: RegistryMeta {
             published: chosen.file.upload_time.clone(),
             yanked: chosen.file.yanked(),
+            versions: Some(version_count(&candidates)),
             ..RegistryMeta::default()
         },
     })
+}
+
+/// How many distinct versions the page's files are of.
+fn version_count(candidates: &[Candidate<'_>]) -> usize {
+    let versions: std::collections::HashSet<&str> =
+        candidates.iter().map(|c| c.version.as_str()).collect();
+    versions.len()
 }
 
 /// PEP 503 normalisation: lowercase, runs of `-_.` become one `-`.
@@ -169,7 +174,7 @@ fn choose<'c, 'a>(
 }
 
 /// A file URL from the page, made absolute against the page's URL.
-fn resolve(page: &str, href: &str) -> String {
+fn resolve_url(page: &str, href: &str) -> String {
     if href.starts_with("http://") || href.starts_with("https://") {
         return href.to_string();
     }
@@ -207,9 +212,15 @@ mod tests {
     #[test]
     fn resolves_relative_file_urls() {
         let page = "http://h:1/simple/six/";
-        assert_eq!(resolve(page, "six.tgz"), "http://h:1/simple/six/six.tgz");
-        assert_eq!(resolve(page, "../../f/six.tgz"), "http://h:1/f/six.tgz");
-        assert_eq!(resolve(page, "/f/x"), "http://h:1/f/x");
-        assert_eq!(resolve(page, "https://o/x"), "https://o/x");
+        assert_eq!(
+            resolve_url(page, "six.tgz"),
+            "http://h:1/simple/six/six.tgz"
+        );
+        assert_eq!(
+            resolve_url(page, "../../f/six.tgz"),
+            "http://h:1/f/six.tgz"
+        );
+        assert_eq!(resolve_url(page, "/f/x"), "http://h:1/f/x");
+        assert_eq!(resolve_url(page, "https://o/x"), "https://o/x");
     }
 }
