@@ -57,6 +57,27 @@ pub enum Command {
     Run(crate::run::RunArgs),
     /// List the built-in rules or explain one.
     Rules(crate::rules::RulesArgs),
+    /// Compare two versions of a package: what the new one adds.
+    Diff(crate::diff::DiffArgs),
+    /// Print a shell completion script.
+    Completions(crate::generate::CompletionsArgs),
+    /// Print the man page, generated from these flags.
+    Manpage(crate::generate::ManpageArgs),
+}
+
+/// The command-line definition, with the version line that names the
+/// rule pack; the parser, the completions and the man page share it.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().version(crate::generate::version())
+}
+
+/// Parses the command line; on a usage error, or for `--help` and
+/// `--version`, prints and exits as clap does.
+pub fn parse() -> Cli {
+    use clap::FromArgMatches;
+    let matches = command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
 }
 
 /// Sends `tracing` output to stderr: decisions at `--debug`, warnings

@@ -25,6 +25,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+
+use crate::policy::line_of;
 use cordon_report::Finding;
 use cordon_scan::{Engine, Glob};
 use serde::Deserialize;
@@ -92,8 +94,7 @@ pub fn load(
         }
         None => return Ok(ignores),
     };
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text = crate::policy::read_file(&path)?;
     ignores.extend(parse(&text, &known).with_context(|| {
         format!("invalid configuration {}", path.display())
     })?);
@@ -129,15 +130,6 @@ fn parse(text: &str, known: &HashSet<&str>) -> anyhow::Result<Vec<Ignore>> {
             Ok(Ignore { rule, path })
         })
         .collect()
-}
-
-/// The 1-based line of byte `offset` in `text`.
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 /// Removes the findings that a suppression matches and returns how many

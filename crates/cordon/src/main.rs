@@ -2,7 +2,11 @@
 //! that does real work lives in the library crates.
 
 mod cli;
+mod diff;
+mod egress;
+mod generate;
 mod ignore;
+mod policy;
 mod rules;
 mod run;
 mod scan;
@@ -11,12 +15,10 @@ mod targets;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use crate::cli::{Cli, Command};
+use crate::cli::Command;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = cli::parse();
     cli::init_logging(&cli.global);
 
     // `run` must come first and touch nothing else: the sandbox forks
@@ -26,6 +28,9 @@ fn main() -> ExitCode {
         Command::Run(args) => run::main(&cli.global, args),
         Command::Scan(args) => scan::main(&cli.global, args),
         Command::Rules(args) => rules::main(&cli.global, args),
+        Command::Diff(args) => diff::main(&cli.global, args),
+        Command::Completions(args) => generate::completions(&cli.global, args),
+        Command::Manpage(args) => generate::manpage(&cli.global, args),
     };
 
     match result {

@@ -45,9 +45,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub rootfs: Option<PathBuf>,
 
-    /// The network the command gets.
-    #[arg(long, value_enum, default_value_t = NetArg::None)]
-    pub net: NetArg,
+    /// The network the command gets [default: none, or proxy with
+    /// --allow-host or --learn].
+    #[arg(long, value_enum)]
+    pub net: Option<NetArg>,
 
     /// Limit the memory of the whole process tree (e.g. 512MiB).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
@@ -75,6 +76,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
+    /// Write the run report to FILE as one self-contained HTML page:
+    /// the layers and a timeline of what the command tried.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
     /// Record what the command tries (files outside the workspace,
     /// programs, network, workspace changes) through seccomp user
     /// notifications; `off` runs the sandbox alone.
@@ -85,6 +91,17 @@ pub struct RunArgs {
     /// per line with a `type`.
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
+
+    /// Answer the command's DNS lookups with local sinkhole addresses
+    /// where cordon records what it sends (HTTP request, TLS server
+    /// name) and closes, instead of NXDOMAIN; nothing leaves the
+    /// machine. Needs --net none and the monitor.
+    #[arg(long)]
+    pub dns_sinkhole: bool,
+
+    /// Egress by host name, policy files and learning.
+    #[command(flatten)]
+    pub egress: crate::egress::EgressArgs,
 
     /// The command to run, and its arguments.
     #[arg(last = true, required = true, value_name = "COMMAND")]
@@ -107,6 +124,9 @@ pub enum NetArg {
     None,
     /// The host's network, shared.
     Host,
+    /// The private network, whose only way out is cordon's egress
+    /// proxy, to the hosts --allow-host names.
+    Proxy,
 }
 
 /// The choices of `--monitor`.
@@ -135,9 +155,20 @@ impl RunFailure {
 }
 
 /// Runs `cordon run` and returns the command's exit status.
-pub fn main(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<u8> {
-    let config = config(&args)?;
-    let report = match cordon_sandbox::run(&config) {
+pub fn main(global: &GlobalArgs, mut args: RunArgs) -> anyhow::Result<u8> {
+    let egress = crate::egress::prepare(&mut args).map_err(|err| {
+        RunFailure { message: format!("{err:#}"), code: 125 }
+    })?;
+    let mut config = config(&args)?;
+    if let Some(egress) = &egress {
+        egress.configure(&mut config);
+    }
+    let mut proxy = None;
+    let ran = cordon_sandbox::run_with_sockets(&config, |fds| {
+        proxy = egress.as_ref().and_then(|e| e.start(fds));
+    });
+    let traffic = egress.as_ref().map(|e| e.finish(proxy));
+    let report = match ran {
         Ok(report) => report,
         Err(err) => {
             let failure = RunFailure { message: err.to_string(), code: 125 };
@@ -149,13 +180,54 @@ pub fn main(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<u8> {
     if !global.quiet {
         eprint!("{}", report.render_terminal(global.debug));
     }
+    let section = egress.as_ref().zip(traffic.as_ref());
+    if let Some((egress, traffic)) = section {
+        finish_egress(global, &args, &report, egress, traffic)?;
+    }
     if let Some(path) = &args.report {
-        write_report(path, &report).map_err(|err| RunFailure {
+        let json = crate::egress::with_section(
+            &report,
+            section.map(|(e, t)| e.report_section(t)),
+        );
+        write_report(path, &json).map_err(|err| RunFailure {
+            message: format!("{err:#}"),
+            code: 125,
+        })?;
+    }
+    if let Some(path) = &args.html {
+        write_html(path, &report).map_err(|err| RunFailure {
             message: format!("{err:#}"),
             code: 125,
         })?;
     }
     Ok(report.exit.status)
+}
+
+/// Shows what went through the egress proxy, appends it to the
+/// events, and writes the learned policy.
+fn finish_egress(
+    global: &GlobalArgs,
+    args: &RunArgs,
+    report: &RunReport,
+    egress: &crate::egress::Egress,
+    traffic: &crate::egress::Traffic,
+) -> Result<(), RunFailure> {
+    let fail = |err: anyhow::Error| RunFailure {
+        message: format!("{err:#}"),
+        code: 125,
+    };
+    if !global.quiet {
+        eprint!("{}", egress.render_terminal(traffic));
+    }
+    if let Some(path) = &args.events {
+        egress.write_events(path, traffic).map_err(fail)?;
+    }
+    if let Some(said) = egress.write_learned(report, traffic).map_err(fail)?
+        && !global.quiet
+    {
+        eprintln!("{said}");
+    }
+    Ok(())
 }
 
 /// The library's configuration from the flags.
@@ -173,8 +245,8 @@ fn config(args: &RunArgs) -> Result<SandboxConfig, RunFailure> {
     config.hide = args.hide.clone();
     config.rootfs = args.rootfs.clone();
     config.network = match args.net {
-        NetArg::None => NetworkMode::None,
-        NetArg::Host => NetworkMode::Host,
+        None | Some(NetArg::None | NetArg::Proxy) => NetworkMode::None,
+        Some(NetArg::Host) => NetworkMode::Host,
     };
     config.limits = Limits {
         memory_bytes: args.memory,
@@ -183,10 +255,19 @@ fn config(args: &RunArgs) -> Result<SandboxConfig, RunFailure> {
     };
     config.env_pass = args.env_pass.clone();
     config.strict = args.strict;
+    if args.dns_sinkhole
+        && (args.monitor == MonitorArg::Off || args.net == Some(NetArg::Host))
+    {
+        return Err(RunFailure {
+            message: "--dns-sinkhole needs the monitor and --net none".into(),
+            code: 125,
+        });
+    }
     config.monitor = match (args.monitor, &args.events) {
-        (MonitorArg::On, events) => {
-            Some(MonitorConfig { events: events.clone() })
-        }
+        (MonitorArg::On, events) => Some(MonitorConfig {
+            events: events.clone(),
+            sinkhole: args.dns_sinkhole,
+        }),
         (MonitorArg::Off, Some(_)) => {
             return Err(RunFailure {
                 message: "--events needs the monitor; drop --monitor off"
@@ -208,7 +289,9 @@ fn write_failure(
     config: &SandboxConfig,
     failure: &RunFailure,
 ) {
-    let Some(path) = &args.report else { return };
+    if args.report.is_none() && args.html.is_none() {
+        return;
+    }
     let command = config
         .command
         .iter()
@@ -221,12 +304,22 @@ fn write_failure(
         failure.code,
         failure.message.clone(),
     );
-    if let Err(err) = write_report(path, &report) {
+    if let Some(path) = &args.report
+        && let Err(err) = write_report(path, &report)
+    {
+        tracing::warn!("{err:#}");
+    }
+    if let Some(path) = &args.html
+        && let Err(err) = write_html(path, &report)
+    {
         tracing::warn!("{err:#}");
     }
 }
 
-fn write_report(path: &PathBuf, report: &RunReport) -> anyhow::Result<()> {
+fn write_report(
+    path: &PathBuf,
+    report: &impl serde::Serialize,
+) -> anyhow::Result<()> {
     let file = File::create(path).with_context(|| {
         format!("cannot create the report {}", path.display())
     })?;
@@ -235,4 +328,18 @@ fn write_report(path: &PathBuf, report: &RunReport) -> anyhow::Result<()> {
     writeln!(out)?;
     out.flush()
         .with_context(|| format!("cannot write the report {}", path.display()))
+}
+
+/// Writes the run report as an HTML page.
+fn write_html(path: &PathBuf, report: &RunReport) -> anyhow::Result<()> {
+    let file = File::create(path).with_context(|| {
+        format!("cannot create the HTML report {}", path.display())
+    })?;
+    let mut out = BufWriter::new(file);
+    let version = env!("CARGO_PKG_VERSION");
+    cordon_report::html::render_run(report, version, &mut out)
+        .and_then(|()| out.flush())
+        .with_context(|| {
+            format!("cannot write the HTML report {}", path.display())
+        })
 }

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::Args;
 use cordon_registry::lockfile::{self, Dependency, Lockfile};
 use cordon_registry::{ClientOptions, Digest, Registries, Spec};
@@ -83,6 +84,9 @@ pub enum Job {
         digests: Vec<Digest>,
         /// Where it came from, for a lockfile's dependency.
         source: Option<String>,
+        /// The lockfile that pins it, whose folder may hold an
+        /// installed copy.
+        lockfile: Option<PathBuf>,
     },
     /// A target that failed before anything could be fetched or read.
     Failed {
@@ -98,13 +102,96 @@ impl Job {
     pub fn is_remote(&self) -> bool {
         matches!(self, Job::Remote { .. })
     }
+
+    /// The target as the report shows it.
+    pub fn target(&self) -> String {
+        match self {
+            Job::Path(path) => path.display().to_string(),
+            Job::Remote { target, .. } | Job::Failed { target, .. } => {
+                target.clone()
+            }
+        }
+    }
+}
+
+/// The targets named on the command line, then those of `--from FILE`
+/// (`-` for standard input): one a line, blank lines and lines starting
+/// with `#` left out.
+pub fn gather(
+    targets: &[PathBuf],
+    from: Option<&Path>,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let mut all = targets.to_vec();
+    let Some(from) = from else { return Ok(all) };
+    let text = if from == Path::new("-") {
+        std::io::read_to_string(std::io::stdin())
+            .context("cannot read targets from standard input")?
+    } else {
+        std::fs::read_to_string(from).with_context(|| {
+            format!("cannot read targets from `{}`", from.display())
+        })?
+    };
+    all.extend(
+        text.lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .map(PathBuf::from),
+    );
+    Ok(all)
+}
+
+/// One part of a batch split `N` ways: `--shard K/N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// Which part, from 1.
+    pub index: u64,
+    /// How many parts.
+    pub count: u64,
+}
+
+impl Shard {
+    /// Whether `target` belongs to this part: the 64-bit FNV-1a hash of
+    /// its text, modulo the count, is the part's number less one. The
+    /// same target always falls in the same part, on any machine.
+    pub fn holds(&self, target: &str) -> bool {
+        fnv1a(target.as_bytes()) % self.count == self.index - 1
+    }
+}
+
+/// Parses `K/N` with 1 ≤ K ≤ N.
+pub fn parse_shard(text: &str) -> Result<Shard, String> {
+    let invalid = |why: &str| {
+        format!("invalid shard `{text}`: {why} (expected K/N, e.g. 2/8)")
+    };
+    let (k, n) = text.split_once('/').ok_or_else(|| invalid("no `/`"))?;
+    let index: u64 =
+        k.trim().parse().map_err(|_| invalid("K is not a number"))?;
+    let count: u64 =
+        n.trim().parse().map_err(|_| invalid("N is not a number"))?;
+    if count == 0 {
+        return Err(invalid("N must be at least 1"));
+    }
+    if index == 0 || index > count {
+        return Err(invalid("K must be between 1 and N"));
+    }
+    Ok(Shard { index, count })
+}
+
+/// The 64-bit FNV-1a hash.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes.iter().fold(OFFSET, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+    })
 }
 
 /// Expands the targets; with none, the lockfiles in the current
-/// directory.
-pub fn expand(targets: &[PathBuf]) -> anyhow::Result<Vec<Job>> {
+/// directory, unless `listed` says the targets came from a list (which
+/// may be empty).
+pub fn expand(targets: &[PathBuf], listed: bool) -> anyhow::Result<Vec<Job>> {
     let found;
-    let targets = if targets.is_empty() {
+    let targets = if targets.is_empty() && !listed {
         found = project_lockfiles(Path::new("."));
         if found.is_empty() {
             anyhow::bail!(
@@ -158,13 +245,14 @@ fn expand_one(target: &Path) -> Vec<Job> {
                 spec,
                 digests: Vec::new(),
                 source: None,
+                lockfile: None,
             },
             Err(err) => Job::Failed { target: text, error: err.to_string() },
         }];
     }
     if lockfile::Kind::from_path(target).is_some() && target.is_file() {
         return match lockfile::read(target) {
-            Ok(lock) => dependencies(&text, lock),
+            Ok(lock) => dependencies(target, lock),
             Err(err) => vec![Job::Failed {
                 target: text,
                 error: crate::scan::error_chain(&err),
@@ -175,7 +263,8 @@ fn expand_one(target: &Path) -> Vec<Job> {
 }
 
 /// One job per pinned dependency of a lockfile.
-fn dependencies(lockfile: &str, lock: Lockfile) -> Vec<Job> {
+fn dependencies(path: &Path, lock: Lockfile) -> Vec<Job> {
+    let lockfile = &path.display().to_string();
     report_skipped(lockfile, &lock);
     if lock.dependencies.is_empty() {
         tracing::warn!("{lockfile}: no registry packages to scan");
@@ -189,6 +278,7 @@ fn dependencies(lockfile: &str, lock: Lockfile) -> Vec<Job> {
                 spec: dependency.spec(),
                 digests: dependency.digests,
                 source,
+                lockfile: Some(path.to_path_buf()),
             }
         })
         .collect()
@@ -231,5 +321,33 @@ fn report_skipped(lockfile: &str, lock: &Lockfile) {
             "{lockfile}: skipped {notable} entries that are not pinned or not \
              from a registry (--debug lists them)"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_are_checked() {
+        assert_eq!(parse_shard("2/8"), Ok(Shard { index: 2, count: 8 }));
+        assert_eq!(parse_shard("1/1"), Ok(Shard { index: 1, count: 1 }));
+        for bad in ["0/4", "5/4", "1/0", "x/4", "3", "1/y"] {
+            let err = parse_shard(bad).unwrap_err();
+            assert!(err.contains(bad) && err.contains("K/N"), "{err}");
+        }
+    }
+
+    #[test]
+    fn every_target_falls_in_exactly_one_shard() {
+        // FNV-1a of the empty string is its offset basis.
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        for target in ["npm:left-pad@1.3.0", "pypi:six==1.16.0", "x"] {
+            let owners = (1..=5)
+                .filter(|k| Shard { index: *k, count: 5 }.holds(target))
+                .count();
+            assert_eq!(owners, 1, "{target}");
+        }
     }
 }

@@ -3,100 +3,17 @@
 
 #[path = "../../cordon-registry/tests/support/mod.rs"]
 mod fake;
+mod registry_support;
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 
 use cordon_registry::{Algorithm, Digest};
 use fake::{FakeRegistry, Reply};
+use registry_support::{
+    entry, publish_crate, publish_npm, publish_pypi, scan,
+};
 use serde_json::{Value, json};
-use support::{Run, cordon};
-
-/// The flags that point cordon at `registry`.
-fn registry_flags(registry: &FakeRegistry) -> Vec<String> {
-    let flag =
-        |name: &str, path: &str| [format!("--{name}"), registry.url(path)];
-    [
-        flag("npm-registry", "/npm"),
-        flag("pypi-index", "/simple"),
-        flag("crates-index", "/index"),
-        flag("crates-download", "/crates"),
-    ]
-    .concat()
-}
-
-fn scan(dir: &Path, registry: &FakeRegistry, targets: &[&str]) -> Run {
-    let flags = registry_flags(registry);
-    let mut args = vec!["scan", "--format", "json", "--fetch-timeout", "5"];
-    args.extend(flags.iter().map(String::as_str));
-    args.extend(targets);
-    cordon(dir, &args)
-}
-
-/// Publishes an npm package with one version.
-fn publish_npm(
-    registry: &FakeRegistry,
-    name: &str,
-    version: &str,
-    tarball: &[u8],
-) {
-    let file = format!("/tarballs/{name}-{version}.tgz");
-    let integrity = Digest::of(Algorithm::Sha512, tarball).to_sri();
-    let document = json!({
-        "name": name,
-        "dist-tags": {"latest": version},
-        "versions": {version: {
-            "name": name,
-            "version": version,
-            "dist": {"tarball": registry.url(&file), "integrity": integrity},
-        }},
-    });
-    let path = format!("/npm/{}", name.replacen('/', "%2f", 1));
-    registry.route(&path, vec![Reply::ok(document.to_string())]);
-    registry.route(&file, vec![Reply::ok(tarball.to_vec())]);
-}
-
-/// Publishes a PyPI sdist.
-fn publish_pypi(
-    registry: &FakeRegistry,
-    name: &str,
-    version: &str,
-    sdist: &[u8],
-) {
-    let filename = format!("{name}-{version}.tar.gz");
-    let sha256 = Digest::of(Algorithm::Sha256, sdist).hex();
-    let page = json!({
-        "meta": {"api-version": "1.0"},
-        "name": name,
-        "files": [{"filename": filename, "url": format!("../../files/{filename}"),
-                   "hashes": {"sha256": sha256}}],
-    });
-    registry
-        .route(&format!("/simple/{name}/"), vec![Reply::ok(page.to_string())]);
-    registry
-        .route(&format!("/files/{filename}"), vec![Reply::ok(sdist.to_vec())]);
-}
-
-/// Publishes a crate whose name has four letters or more.
-fn publish_crate(registry: &FakeRegistry, name: &str, version: &str) {
-    let bytes = fake::crate_file(name, version);
-    let line = json!({"name": name, "vers": version, "deps": [], "features": {},
-                      "cksum": Digest::of(Algorithm::Sha256, &bytes).hex()});
-    let index = format!("/index/{}/{}/{name}", &name[..2], &name[2..4]);
-    registry.route(&index, vec![Reply::ok(format!("{line}\n"))]);
-    let file = format!("/crates/{name}/{name}-{version}.crate");
-    registry.route(&file, vec![Reply::ok(bytes)]);
-}
-
-fn entry<'a>(report: &'a Value, target: &str) -> &'a Value {
-    report["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["target"] == target)
-        .unwrap_or_else(|| panic!("no entry for {target} in {report:#}"))
-}
 
 #[test]
 fn registry_specs_are_fetched_and_scanned() {
@@ -314,6 +231,7 @@ fn registries_can_be_set_in_the_environment() {
     let output = Command::new(env!("CARGO_BIN_EXE_cordon"))
         .args(["scan", "--format", "json", "npm:honest@2.0.0"])
         .current_dir(dir.path())
+        .env("XDG_CACHE_HOME", support::test_cache_home())
         .env("CORDON_NPM_REGISTRY", registry.url("/npm"))
         .output()
         .unwrap();

@@ -53,8 +53,18 @@ pub fn cordon(cwd: &Path, args: &[&str]) -> Run {
         .args(args)
         .current_dir(cwd)
         .env_remove("NO_COLOR")
-        .env_remove("CORDON_LOG");
+        .env_remove("CORDON_LOG")
+        .env_remove("CORDON_CACHE_DIR")
+        .env("XDG_CACHE_HOME", test_cache_home());
     finish(command, args)
+}
+
+/// Where the scan cache of this test process lives, unless a test
+/// names its own: under cargo's scratch folder, never the user's home.
+pub fn test_cache_home() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cache-home")
+        .join(std::process::id().to_string())
 }
 
 /// Runs `cordon` under a shell that first caps its address space at
