@@ -41,8 +41,8 @@ pub use error::Error;
 pub use policy::Policy;
 pub use record::Recorder;
 pub use services::{
-    RESOLVER, SINKHOLE_PORTS, Service, ServiceSocket, Transport, resolv_conf,
-    sockets as service_sockets,
+    AnsweredNames, RESOLVER, SINKHOLE_PORTS, Service, ServiceSocket,
+    Transport, resolv_conf, sockets as service_sockets,
 };
 pub use supervisor::{Context, Supervisor};
 pub use walk::{MAX_ENTRIES, Snapshot};

@@ -133,6 +133,32 @@ pub fn resolv_conf() -> String {
     )
 }
 
+/// The names cordon's resolver answers, when the sandbox has a way out
+/// for them (the egress proxy): each gets the sandbox's own loopback
+/// address, where nothing but what cordon serves listens, so that a
+/// program that looks a name up before using the proxy goes on while
+/// one that ignores the proxy still reaches nothing. Every other name
+/// stays `NXDOMAIN`.
+#[derive(Clone)]
+pub struct AnsweredNames(Arc<dyn Fn(&str) -> bool + Send + Sync>);
+
+impl AnsweredNames {
+    /// Answers the names for which `allows` says yes.
+    pub fn new(allows: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        AnsweredNames(Arc::new(allows))
+    }
+
+    fn allows(&self, name: &str) -> bool {
+        (self.0)(name)
+    }
+}
+
+impl std::fmt::Debug for AnsweredNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AnsweredNames(..)")
+    }
+}
+
 /// What the services share with each other and the supervisor.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -142,6 +168,8 @@ pub(crate) struct Shared {
     pub start: Instant,
     /// Whether names get sinkhole addresses.
     pub sinkhole: bool,
+    /// The names answered without the sinkhole.
+    pub answered: Option<AnsweredNames>,
     /// The sinkhole addresses given so far.
     names: Mutex<Names>,
 }
@@ -153,6 +181,7 @@ impl Shared {
             recorder: Mutex::new(recorder),
             start,
             sinkhole,
+            answered: None,
             names: Mutex::new(Names::default()),
         }
     }
@@ -310,12 +339,15 @@ fn answer(
         Ok(question) => question,
         Err(refusal) => return dns::refuse(refusal),
     };
-    let answer = match (shared.sinkhole, question.qtype) {
-        (false, _) => Answer::NxDomain,
-        (true, dns::TYPE_A) => {
+    let answered =
+        shared.answered.as_ref().is_some_and(|a| a.allows(&question.name));
+    let answer = match (shared.sinkhole, answered, question.qtype) {
+        (true, _, dns::TYPE_A) => {
             Answer::A(shared.names().address(&question.name))
         }
-        (true, _) => Answer::NoData,
+        (false, true, dns::TYPE_A) => Answer::A(Ipv4Addr::LOCALHOST),
+        (true, _, _) | (false, true, _) => Answer::NoData,
+        (false, false, _) => Answer::NxDomain,
     };
     let event = DnsEvent {
         time_ms: shared.elapsed_ms(),
@@ -488,5 +520,24 @@ mod tests {
         assert_eq!(events.dns.len(), 1);
         assert_eq!(events.dns[0].name, "evil.example");
         assert_eq!(events.dns[0].answer, "127.77.0.1");
+    }
+
+    #[test]
+    fn only_the_answered_names_get_an_address_without_the_sinkhole() {
+        let mut shared =
+            Shared::new(Recorder::new(None), Instant::now(), false);
+        shared.answered =
+            Some(AnsweredNames::new(|name| name == "registry.test"));
+        let query = |name: &[u8]| {
+            let mut query = vec![0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+            query.extend(name);
+            query.extend(b"\x00\x00\x01\x00\x01");
+            answer(&query, "udp", &shared).expect("a reply")
+        };
+        let allowed = query(b"\x08registry\x04test");
+        assert_eq!(&allowed[allowed.len() - 4..], &[127, 0, 0, 1]);
+        assert_eq!(allowed[3] & 0x0f, 0, "no error for an answered name");
+        let refused = query(b"\x04evil\x04test");
+        assert_eq!(refused[3] & 0x0f, 3, "NXDOMAIN for any other name");
     }
 }

@@ -30,7 +30,7 @@ use crate::error::{Error, os};
 use crate::policy::{Policy, normalize};
 use crate::proc::{self, Cache, Info};
 use crate::record::Recorder;
-use crate::services::{self, Service, Shared};
+use crate::services::{self, AnsweredNames, Service, Shared};
 use crate::sys::{self, Notification};
 
 /// How long a wait lasts before the thread looks whether it should stop,
@@ -65,16 +65,26 @@ pub struct Context {
     /// Whether the resolver gives names sinkhole addresses instead of
     /// answering `NXDOMAIN`.
     pub sinkhole: bool,
+    /// Without the sinkhole, the names the resolver answers.
+    pub answered: Option<AnsweredNames>,
 }
 
 impl Supervisor {
     /// Starts the thread, which receives the listener on `socket`, and
     /// the network services.
     pub fn spawn(socket: OwnedFd, context: Context) -> Result<Self, Error> {
-        let Context { policy, start, lines, init, sockets, sinkhole } =
-            context;
-        let shared =
-            Arc::new(Shared::new(Recorder::new(lines), start, sinkhole));
+        let Context {
+            policy,
+            start,
+            lines,
+            init,
+            sockets,
+            sinkhole,
+            answered,
+        } = context;
+        let mut shared = Shared::new(Recorder::new(lines), start, sinkhole);
+        shared.answered = answered;
+        let shared = Arc::new(shared);
         let (wake_read, wake) =
             std::io::pipe().map_err(os("create the services' pipe"))?;
         let services =
@@ -503,6 +513,7 @@ mod tests {
             init: sandbox.id() as libc::pid_t,
             sockets: Vec::new(),
             sinkhole: false,
+            answered: None,
         };
         let supervisor =
             Supervisor::spawn(OwnedFd::from(theirs), context).expect("spawn");

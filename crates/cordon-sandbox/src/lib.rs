@@ -51,6 +51,7 @@ mod seccomp;
 #[allow(unsafe_code)]
 mod sys;
 
+pub use cordon_monitor::AnsweredNames;
 pub use cordon_report::run::{Limits, NetworkMode, RunReport};
 pub use duration::parse_duration;
 pub use error::Error;

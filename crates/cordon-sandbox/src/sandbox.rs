@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use cordon_monitor::{
-    Context, MAX_ENTRIES, Policy, Service, Snapshot, Supervisor, WATCHED,
+    AnsweredNames, Context, MAX_ENTRIES, Policy, Service, Snapshot,
+    Supervisor, WATCHED,
 };
 use cordon_report::events::Events;
 use cordon_report::run::{
@@ -76,6 +77,9 @@ pub struct MonitorConfig {
     /// with sinkhole addresses, where listeners record what the command
     /// sends, instead of `NXDOMAIN`.
     pub sinkhole: bool,
+    /// Without the sinkhole, the names cordon's resolver answers with
+    /// the sandbox's loopback address instead of `NXDOMAIN`.
+    pub answered: Option<AnsweredNames>,
 }
 
 impl SandboxConfig {
@@ -160,6 +164,7 @@ struct MonitorPlan {
     /// The network services, one per socket, in the order made.
     services: Vec<Service>,
     sinkhole: bool,
+    answered: Option<AnsweredNames>,
 }
 
 fn prepare(config: &SandboxConfig) -> Result<Prepared, Error> {
@@ -441,6 +446,7 @@ impl Watch {
             init,
             sockets: services.zip(sockets).collect(),
             sinkhole: self.plan.sinkhole,
+            answered: self.plan.answered.clone(),
         };
         let supervisor = Supervisor::spawn(self.theirs, context)
             .map_err(|err| Error::Setup(err.to_string()))?;
@@ -522,6 +528,7 @@ fn monitor_plan(
         events: monitor.events.clone(),
         services: services.iter().map(|s| s.service).collect(),
         sinkhole: monitor.sinkhole,
+        answered: monitor.answered.clone(),
     }))
 }
 

@@ -31,7 +31,7 @@ use clap::Args;
 use cordon_egress::{Access, Config, Decision, Handle, Host, Proxy, Record};
 use cordon_report::events::{Access as FileAccess, Outcome, Zone};
 use cordon_report::run::RunReport;
-use cordon_sandbox::{NetSocket, SandboxConfig, Transport};
+use cordon_sandbox::{AnsweredNames, NetSocket, SandboxConfig, Transport};
 use serde_json::{Value, json};
 
 use crate::run::{NetArg, RunArgs};
@@ -126,6 +126,11 @@ impl Egress {
         }
         for name in ["NO_PROXY", "no_proxy"] {
             config.env.push((name.into(), "".into()));
+        }
+        if let Some(monitor) = config.monitor.as_mut() {
+            let access = self.access.clone();
+            monitor.answered =
+                Some(AnsweredNames::new(move |name| access.allows_name(name)));
         }
     }
 

@@ -267,6 +267,7 @@ fn config(args: &RunArgs) -> Result<SandboxConfig, RunFailure> {
         (MonitorArg::On, events) => Some(MonitorConfig {
             events: events.clone(),
             sinkhole: args.dns_sinkhole,
+            answered: None,
         }),
         (MonitorArg::Off, Some(_)) => {
             return Err(RunFailure {

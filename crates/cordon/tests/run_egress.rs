@@ -282,6 +282,46 @@ fn a_program_that_ignores_the_proxy_cannot_get_out() {
     assert!(registry.seen().is_empty());
 }
 
+/// Looks each name up with the system resolver, printing `NAME ADDRESS`
+/// or `NAME none`.
+const LOOKUP: &str = r#"
+import socket, sys
+for name in sys.argv[1:]:
+    try:
+        print(name, socket.gethostbyname(name))
+    except OSError:
+        print(name, "none")
+"#;
+
+#[test]
+fn the_resolver_answers_only_the_allowed_names() {
+    if !can_run("resolver and allowed names") {
+        return;
+    }
+    let scratch = Scratch::new();
+    scratch.write("lookup.py", LOOKUP);
+
+    let outcome = Sandbox::new(&scratch)
+        .options(&[
+            "--allow-host",
+            "registry.test",
+            "--allow-host",
+            "*.cdn.test",
+        ])
+        .run(&[
+            PYTHON,
+            "lookup.py",
+            "registry.test",
+            "a.cdn.test",
+            "evil.test",
+        ]);
+
+    assert_eq!(outcome.code, Some(0), "{outcome}");
+    assert!(outcome.stdout.contains("registry.test 127.0.0.1"), "{outcome}");
+    assert!(outcome.stdout.contains("a.cdn.test 127.0.0.1"), "{outcome}");
+    assert!(outcome.stdout.contains("evil.test none"), "{outcome}");
+}
+
 #[test]
 fn learning_writes_a_policy_that_the_next_run_passes() {
     if !can_run("learning") {
