@@ -42,6 +42,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import build_cordon, ensure_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # The system calls cordon's filter refuses outright (x86_64 numbers).
@@ -105,27 +107,13 @@ def parse_args():
     return args
 
 
-def build_cordon(no_build):
-    binary = ROOT / "target" / "release" / "cordon"
-    if not no_build:
-        subprocess.run(["cargo", "build", "--release", "-p", "cordon"],
-                       cwd=ROOT, check=True)
-    if not binary.exists():
-        sys.exit(f"bench: no {binary}")
-    return binary
 
 
 def ensure_bwrap():
-    found = shutil.which("bwrap")
-    if found:
-        return found
-    if os.geteuid() != 0:
+    found = ensure_tool("bwrap", "bubblewrap")
+    if not found:
         print("bench: bwrap is missing and we are not root: left out")
-        return None
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "install", "-y", "-qq", "bubblewrap"],
-                   check=True, env=env, stdout=subprocess.DEVNULL)
-    return shutil.which("bwrap")
+    return found
 
 
 def bwrap_command(bwrap, work, home):

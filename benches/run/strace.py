@@ -54,6 +54,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from common import build_cordon, ensure_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = "/usr/bin/python3"
 FILES = 20_000
@@ -105,26 +107,13 @@ def parse_args():
     return args
 
 
-def build_cordon(no_build):
-    binary = ROOT / "target" / "release" / "cordon"
-    if not no_build:
-        subprocess.run(["cargo", "build", "--release", "-p", "cordon"],
-                       cwd=ROOT, check=True)
-    if not binary.exists():
-        sys.exit(f"bench: no {binary}")
-    return binary
 
 
 def ensure_strace():
-    found = shutil.which("strace")
-    if found:
-        return found
-    if os.geteuid() != 0:
+    found = ensure_tool("strace", "strace")
+    if not found:
         sys.exit("bench: strace is missing and we are not root")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "install", "-y", "-qq", "strace"],
-                   check=True, env=env, stdout=subprocess.DEVNULL)
-    return shutil.which("strace")
+    return found
 
 
 def prepare(work, only):
