@@ -199,16 +199,26 @@ impl Client {
         spec: &Spec,
         expected: &[Digest],
     ) -> Result<Fetched, Error> {
-        let resolved = self.resolve(spec)?;
+        let resolved = self.resolve_matching(spec, expected)?;
         self.download_resolved(resolved, expected)
     }
 
     /// Finds the file `spec` names in the registry's metadata, with the
     /// digests the registry publishes for it, without downloading it.
     pub fn resolve(&self, spec: &Spec) -> Result<Resolved, Error> {
+        self.resolve_matching(spec, &[])
+    }
+
+    /// Like [`Client::resolve`], but where a release has several files
+    /// (a PyPI sdist and wheels), takes the one matching `expected`.
+    pub fn resolve_matching(
+        &self,
+        spec: &Spec,
+        expected: &[Digest],
+    ) -> Result<Resolved, Error> {
         match spec.ecosystem {
             Ecosystem::Npm => npm::resolve(self, spec),
-            Ecosystem::Pypi => pypi::resolve(self, spec),
+            Ecosystem::Pypi => pypi::resolve(self, spec, expected),
             Ecosystem::Crates => crates::resolve(self, spec),
             Ecosystem::Rubygems => Err(Error::Spec {
                 spec: spec.to_string(),

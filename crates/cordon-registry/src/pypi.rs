@@ -53,6 +53,7 @@ struct Candidate<'a> {
 pub(crate) fn resolve(
     client: &Client,
     spec: &Spec,
+    expected: &[Digest],
 ) -> Result<Resolved, Error> {
     let name = normalize(&spec.name);
     let url =
@@ -67,7 +68,7 @@ pub(crate) fn resolve(
 
     let candidates: Vec<Candidate<'_>> =
         page.files.iter().filter_map(|file| candidate(&name, file)).collect();
-    let chosen = choose(spec, &url, &candidates)?;
+    let chosen = choose(spec, &url, &candidates, expected)?;
     let file_url = resolve_url(&url, &chosen.file.url);
     let digests: Vec<Digest> = chosen
         .file
@@ -139,12 +140,15 @@ fn candidate<'a>(name: &str, file: &'a File) -> Option<Candidate<'a>> {
     })
 }
 
-/// The version asked for (or the latest not yanked), its sdist if it has
-/// one, else a pure-Python wheel, else any wheel.
+/// The version asked for (or the latest not yanked): the file whose
+/// SHA-256 is among `expected` (a lockfile or an installer chose that
+/// very file), else its sdist if it has one, else a pure-Python wheel,
+/// else any wheel.
 fn choose<'c, 'a>(
     spec: &Spec,
     url: &str,
     candidates: &'c [Candidate<'a>],
+    expected: &[Digest],
 ) -> Result<&'c Candidate<'a>, Error> {
     let live = || candidates.iter().filter(|c| !c.file.yanked());
     let version = match &spec.version {
@@ -161,9 +165,16 @@ fn choose<'c, 'a>(
     }
     let pure =
         |c: &&&Candidate<'_>| c.file.filename.ends_with("-none-any.whl");
+    let pinned = |c: &&&Candidate<'_>| {
+        let hex = c.file.hashes.get("sha256");
+        let digest =
+            hex.and_then(|hex| Digest::from_hex(Algorithm::Sha256, hex));
+        digest.is_some_and(|digest| expected.contains(&digest))
+    };
     of_version
         .iter()
-        .find(|c| c.sdist)
+        .find(pinned)
+        .or_else(|| of_version.iter().find(|c| c.sdist))
         .or_else(|| of_version.iter().find(pure))
         .or_else(|| of_version.first())
         .copied()
@@ -222,5 +233,38 @@ mod tests {
         );
         assert_eq!(resolve_url(page, "/f/x"), "http://h:1/f/x");
         assert_eq!(resolve_url(page, "https://o/x"), "https://o/x");
+    }
+
+    fn file(filename: &str, sha256: &str) -> File {
+        File {
+            filename: filename.to_string(),
+            url: filename.to_string(),
+            hashes: [("sha256".to_string(), sha256.to_string())].into(),
+            yanked: serde_json::Value::Null,
+            upload_time: None,
+        }
+    }
+
+    #[test]
+    fn prefers_the_file_an_installer_pinned() {
+        let (a, b) = ("aa".repeat(32), "bb".repeat(32));
+        let files =
+            [file("six-1.0-py3-none-any.whl", &a), file("six-1.0.tar.gz", &b)];
+        let candidates: Vec<Candidate<'_>> =
+            files.iter().filter_map(|f| candidate("six", f)).collect();
+        let spec = Spec::parse("pypi:six==1.0").unwrap();
+        let chosen = |expected: &[Digest]| {
+            choose(&spec, "u", &candidates, expected)
+                .unwrap()
+                .file
+                .filename
+                .clone()
+        };
+
+        assert_eq!(chosen(&[]), "six-1.0.tar.gz");
+        let wheel = Digest::from_hex(Algorithm::Sha256, &a).unwrap();
+        assert_eq!(chosen(&[wheel]), "six-1.0-py3-none-any.whl");
+        let other = Digest::from_hex(Algorithm::Sha256, &"cc".repeat(32));
+        assert_eq!(chosen(&[other.unwrap()]), "six-1.0.tar.gz");
     }
 }

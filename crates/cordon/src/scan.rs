@@ -432,7 +432,7 @@ impl Scanner<'_> {
         digests: &[Digest],
     ) -> PackageReport {
         let fetched =
-            self.client.resolve(spec).and_then(|resolved| {
+            self.client.resolve_matching(spec, digests).and_then(|resolved| {
                 match self.cache.get(&cache::digest_keys(&resolved.digests)) {
                     Some(hit) => Ok(Err(hit)),
                     None => self
