@@ -60,6 +60,12 @@
 //! [`MAX_FINDINGS_PER_RULE`] findings per file. Regexes are compiled
 //! with a size limit, so a user's rule cannot make an enormous
 //! automaton.
+//!
+//! # YARA
+//!
+//! With the `yara` feature, `YaraRules` compiles the user's YARA rules
+//! with yara-x and scans the same files; each rule that matches a file
+//! is a finding with the code `yara:<rule name>`.
 
 #![forbid(unsafe_code)]
 
@@ -83,6 +89,8 @@ mod samples;
 mod scan;
 pub mod score;
 mod template;
+#[cfg(feature = "yara")]
+mod yara;
 
 pub use anomaly::{ANOMALY_KINDS, ScanAnomaly};
 pub use engine::Engine;
@@ -102,3 +110,5 @@ pub use scan::{
     MINIFIED_LINE_BYTES, MINIFIED_MIN_BYTES, ScanFile,
 };
 pub use score::score;
+#[cfg(feature = "yara")]
+pub use yara::{YARA_FILE_BUDGET, YARA_PREFIX, YaraError, YaraRules};

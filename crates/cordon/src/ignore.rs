@@ -17,6 +17,15 @@
 //! The glob matches the file's path in the package as the report shows
 //! it; without `/` it matches the file name alone.
 //!
+//! `[scan]` may also name rule files to add, as `--rules` and `--yara`
+//! do, relative to the directory of the configuration file:
+//!
+//! ```toml
+//! [scan]
+//! rules = ["policy/rules"]
+//! yara = ["policy/yara/packages.yar"]
+//! ```
+//!
 //! `cordon.toml` may hold other sections (`[run]` is read by `cordon
 //! run`); unknown keys inside `[scan]` are errors, so that a misspelt
 //! key cannot silently suppress nothing.
@@ -60,6 +69,20 @@ struct RawConfig {
 struct RawScan {
     #[serde(default)]
     ignore: Vec<RawIgnore>,
+    #[serde(default)]
+    rules: Vec<PathBuf>,
+    #[serde(default)]
+    yara: Vec<PathBuf>,
+}
+
+/// The rule files a configuration file adds: `rules` and `yara` of
+/// `[scan]`, each path relative to the file's directory.
+#[derive(Debug, Default)]
+pub struct UserRulePaths {
+    /// Rule files or directories in cordon's format.
+    pub rules: Vec<PathBuf>,
+    /// YARA rule files or directories.
+    pub yara: Vec<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -72,13 +95,17 @@ struct RawIgnore {
 
 /// The suppressions of `--ignore` and of the configuration file: the
 /// one given, or `cordon.toml` in the current directory when it exists.
+/// They may name the rules of `engine` and the ids in `more` (those of
+/// YARA rules).
 pub fn load(
     engine: &Engine,
+    more: &[String],
     rules: &[String],
     config: Option<&Path>,
 ) -> anyhow::Result<Vec<Ignore>> {
-    let known: HashSet<&str> =
+    let mut known: HashSet<&str> =
         engine.rules().iter().map(|r| r.id.as_str()).collect();
+    known.extend(more.iter().map(String::as_str));
     let mut ignores = Vec::new();
     for rule in rules {
         if !known.contains(rule.as_str()) {
@@ -87,18 +114,43 @@ pub fn load(
         ignores.push(Ignore { rule: rule.clone(), path: None });
     }
 
-    let path = match config {
-        Some(path) => path.to_path_buf(),
-        None if Path::new(DEFAULT_CONFIG).is_file() => {
-            PathBuf::from(DEFAULT_CONFIG)
-        }
-        None => return Ok(ignores),
-    };
+    let Some(path) = config_path(config) else { return Ok(ignores) };
     let text = crate::policy::read_file(&path)?;
     ignores.extend(parse(&text, &known).with_context(|| {
         format!("invalid configuration {}", path.display())
     })?);
     Ok(ignores)
+}
+
+/// The rule files named in `[scan]` of the configuration file: the one
+/// given, or `cordon.toml` in the current directory when it exists.
+pub fn user_rules(config: Option<&Path>) -> anyhow::Result<UserRulePaths> {
+    let Some(path) = config_path(config) else {
+        return Ok(UserRulePaths::default());
+    };
+    let text = crate::policy::read_file(&path)?;
+    let raw: RawConfig = toml::from_str(&text).with_context(|| {
+        format!("invalid configuration {}", path.display())
+    })?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    let resolve =
+        |paths: Vec<PathBuf>| paths.iter().map(|p| base.join(p)).collect();
+    Ok(UserRulePaths {
+        rules: resolve(raw.scan.rules),
+        yara: resolve(raw.scan.yara),
+    })
+}
+
+/// The configuration file given, or `cordon.toml` in the current
+/// directory when it exists.
+fn config_path(config: Option<&Path>) -> Option<PathBuf> {
+    match config {
+        Some(path) => Some(path.to_path_buf()),
+        None if Path::new(DEFAULT_CONFIG).is_file() => {
+            Some(PathBuf::from(DEFAULT_CONFIG))
+        }
+        None => None,
+    }
 }
 
 /// The `[[scan.ignore]]` tables of a configuration file's text.

@@ -9,6 +9,7 @@
 mod cache;
 mod facts;
 mod progress;
+mod user;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -23,7 +24,7 @@ use cordon_package::{Limits, Package};
 use cordon_registry::installed::{self, Installed, Places};
 use cordon_registry::{Client, Digest, Spec};
 use cordon_report::{
-    Finding, PackageReport, Role, ScanReport, Severity, Verdict,
+    Finding, PackageReport, Role, RuleInfo, ScanReport, Severity, Verdict,
 };
 use cordon_scan::{Engine, ScanAnomaly, ScanFile};
 use rayon::prelude::*;
@@ -35,6 +36,7 @@ use crate::targets::{self, Job, RegistryArgs, Shard};
 
 use self::cache::ScanCache;
 use self::progress::Progress;
+use self::user::{UserRules, Yara};
 
 /// The fewest packages fetched and scanned at once when some come from
 /// a registry and `--jobs` is not given: fetching waits on the network
@@ -105,6 +107,17 @@ pub struct ScanArgs {
     /// exists].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Add the rules in PATH, written in cordon's rule format, to the
+    /// built-in ones (repeatable); a directory adds its `*.toml` files.
+    #[arg(long = "rules", value_name = "PATH", help_heading = "User rules")]
+    pub rule_files: Vec<PathBuf>,
+
+    /// Match the YARA rules in PATH too (repeatable); a directory adds
+    /// its `*.yar` and `*.yara` files. A match is a finding with the code
+    /// `yara:RULE` and the severity of the rule's `meta: severity`.
+    #[arg(long, value_name = "PATH", help_heading = "User rules")]
+    pub yara: Vec<PathBuf>,
 
     /// Read more targets from FILE, one a line (`-`: standard input);
     /// blank lines and lines starting with `#` are skipped.
@@ -204,16 +217,22 @@ impl From<SeverityArg> for Severity {
 
 /// Runs `cordon scan` and returns its exit code.
 pub fn main(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<u8> {
-    let engine =
-        Engine::builtin().context("cannot load the built-in rules")?;
-    let ignores = ignore::load(&engine, &args.ignore, args.config.as_deref())?;
+    let rules = load_rules(&args)?;
+    let engine = &rules.engine;
+    let ignores = ignore::load(
+        engine,
+        &rules.yara_ids(),
+        &args.ignore,
+        args.config.as_deref(),
+    )?;
     let limits = limits(&args);
     let jobs = jobs(&args)?;
-    let ruleset = cache::ruleset(&engine, &ignores, &limits);
+    let ruleset = cache::ruleset(engine, &rules.texts, &ignores, &limits);
     let cache =
         ScanCache::open(args.cache_dir.as_ref(), args.no_cache, ruleset);
     let scanner = Scanner {
-        engine: &engine,
+        engine,
+        yara: &rules.yara,
         limits: &limits,
         ignores: &ignores,
         client: Client::new(args.registry.options()),
@@ -239,7 +258,18 @@ pub fn main(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<u8> {
     drop(progress);
     cache.log_counts();
 
-    sink.finish(global, &args, &engine)
+    sink.finish(global, &args, rules.rule_infos())
+}
+
+/// The rules of this run: the built-in pack, and the user's rule files
+/// and YARA rules from the flags and the configuration file.
+fn load_rules(args: &ScanArgs) -> anyhow::Result<UserRules> {
+    let from_config = ignore::user_rules(args.config.as_deref())?;
+    let mut rule_files = from_config.rules;
+    rule_files.extend(args.rule_files.iter().cloned());
+    let mut yara = from_config.yara;
+    yara.extend(args.yara.iter().cloned());
+    UserRules::load(&rule_files, &yara)
 }
 
 /// The jobs the targets stand for, in this shard.
@@ -329,6 +359,7 @@ fn limits(args: &ScanArgs) -> Limits {
 /// What scanning one package needs.
 struct Scanner<'a> {
     engine: &'a Engine,
+    yara: &'a Yara,
     limits: &'a Limits,
     ignores: &'a [Ignore],
     client: Client,
@@ -536,6 +567,8 @@ impl Scanner<'_> {
     fn scan(&self, target: &str, package: &Package) -> PackageReport {
         let engine = self.engine;
         let mut findings = package_findings(engine, package);
+        findings.extend(self.yara.scan(package));
+        sort_by_place(&mut findings);
         let suppressed = ignore::apply(self.ignores, &mut findings);
         let (score, verdict) = engine.score(&findings);
         let summary = match verdict {
@@ -596,11 +629,16 @@ pub(crate) fn package_findings(
     let mut findings = engine.scan_files(&files);
     findings.extend(engine.anomaly_findings(&anomalies));
     findings.extend(engine.metadata_findings(&facts::package_facts(package)));
+    sort_by_place(&mut findings);
+    findings
+}
+
+/// Orders findings by path, line, column and rule.
+fn sort_by_place(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (&a.path, a.line, a.column, &a.rule)
             .cmp(&(&b.path, b.line, b.column, &b.rule))
     });
-    findings
 }
 
 /// An error and its causes in one line, as the report shows it.
@@ -624,10 +662,9 @@ fn filter_findings(report: &mut ScanReport, min: Severity) {
 fn write_report(
     global: &GlobalArgs,
     args: &ScanArgs,
-    engine: &Engine,
+    rules: &[RuleInfo],
     report: &ScanReport,
 ) -> anyhow::Result<()> {
-    let rules = engine.rule_infos();
     let mut out = open_output(args)?;
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let options = cordon_report::RenderOptions {
@@ -650,7 +687,7 @@ fn write_report(
         FormatArg::Html => {
             let version = &options.tool_version;
             let written = cordon_report::html::render_scan(
-                report, &rules, version, &mut out,
+                report, rules, version, &mut out,
             )
             .and_then(|()| out.flush());
             return cli::ignore_broken_pipe(written)
@@ -659,7 +696,7 @@ fn write_report(
     };
 
     let written =
-        cordon_report::render_scan(format, report, &rules, &options, &mut out)
+        cordon_report::render_scan(format, report, rules, &options, &mut out)
             .and_then(|()| out.flush());
     cli::ignore_broken_pipe(written).context("cannot write the report")
 }
@@ -747,7 +784,7 @@ impl Sink {
         self,
         global: &GlobalArgs,
         args: &ScanArgs,
-        engine: &Engine,
+        rules: Vec<RuleInfo>,
     ) -> anyhow::Result<u8> {
         match self {
             Sink::Lines { tally, .. } => Ok(tally.code()),
@@ -756,7 +793,7 @@ impl Sink {
                 let mut report = ScanReport::new(packages);
                 let code = exit_code(&report, args.fail_on);
                 filter_findings(&mut report, args.min_severity.into());
-                write_report(global, args, engine, &report)?;
+                write_report(global, args, &rules, &report)?;
                 Ok(code)
             }
         }

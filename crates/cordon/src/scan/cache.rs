@@ -16,8 +16,8 @@ use cordon_cache::Cache;
 use cordon_package::{Limits, Package};
 use cordon_registry::{Algorithm, Digest};
 use cordon_report::{PackageReport, Role, Severity};
-use cordon_scan::Engine;
 use cordon_scan::score;
+use cordon_scan::{Engine, Rule};
 
 use crate::ignore::Ignore;
 
@@ -196,11 +196,14 @@ pub fn tree_key(package: &Package) -> String {
 }
 
 /// A fingerprint of what decides a report besides the package: the
-/// rules loaded (built-in and the user's), the scoring thresholds and
-/// weights, the suppressions, the reading limits and this build of
-/// cordon. Any change gives another fingerprint, so old reports miss.
+/// rules loaded (built-in and the user's, by what they say rather than
+/// the name of their file), the text of the user's rule files (`user`:
+/// their YARA rules too), the scoring thresholds and weights, the
+/// suppressions, the reading limits and this build of cordon. Any change
+/// gives another fingerprint, so old reports miss.
 pub fn ruleset(
     engine: &Engine,
+    user: &[String],
     ignores: &[Ignore],
     limits: &Limits,
 ) -> String {
@@ -224,15 +227,27 @@ pub fn ruleset(
         severities.iter().map(|s| score::severity_points(*s)).collect();
     let weights: Vec<u32> =
         roles.iter().map(|r| score::role_weight(*r)).collect();
+    let rules: Vec<Rule> = engine
+        .rules()
+        .iter()
+        .map(|rule| {
+            let mut rule = rule.clone();
+            rule.origin.file.clear();
+            rule
+        })
+        .collect();
+    let user: Vec<String> = user
+        .iter()
+        .map(|text| Digest::of(Algorithm::Sha256, text.as_bytes()).hex())
+        .collect();
     let text = format!(
         "cordon {}\nbuild {}\nthresholds {} {}\npoints {points:?}\n\
          weights {weights:?}\nlimits {limits:?}\nignores {ignores:?}\n\
-         rules {:?}\n",
+         rules {rules:?}\nuser files {user:?}\n",
         env!("CARGO_PKG_VERSION"),
         build_id(),
         score::SUSPICIOUS_SCORE,
         score::MALICIOUS_SCORE,
-        engine.rules(),
     );
     Digest::of(Algorithm::Sha256, text.as_bytes()).hex()
 }
@@ -251,5 +266,43 @@ fn build_id() -> String {
             format!("{} {modified}", meta.len())
         }
         Err(_) => "unknown".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fingerprint_follows_the_text_of_user_rule_files() {
+        let engine = Engine::builtin().unwrap();
+        let limits = Limits::default();
+        let print = |texts: &[&str]| {
+            let texts: Vec<String> =
+                texts.iter().map(|t| t.to_string()).collect();
+            ruleset(&engine, &texts, &[], &limits)
+        };
+
+        let base = print(&[]);
+        let one = print(&["rule a { condition: true }"]);
+
+        assert_ne!(base, one);
+        assert_eq!(one, print(&["rule a { condition: true }"]));
+        assert_ne!(one, print(&["rule a { condition: false }"]));
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_the_names_of_rule_files() {
+        let text = "[[rule]]\nid = \"u-x\"\nseverity = \"low\"\n\
+            summary = \"s\"\nhelp = \"h\"\nlanguages = \"any\"\n\
+            [rule.match]\nkind = \"literal\"\npatterns = [\"zz\"]\n";
+        let limits = Limits::default();
+        let print = |name: &str| {
+            let source = cordon_scan::RuleSource::new(name, text);
+            let engine = Engine::from_sources(&[source]).unwrap();
+            ruleset(&engine, &[text.to_string()], &[], &limits)
+        };
+
+        assert_eq!(print("a/mine.toml"), print("/elsewhere/mine.toml"));
     }
 }
