@@ -59,6 +59,8 @@ pub enum Command {
     Rules(crate::rules::RulesArgs),
     /// Compare two versions of a package: what the new one adds.
     Diff(crate::diff::DiffArgs),
+    /// Resolve, scan, then install in the sandbox: npm, pip or cargo.
+    Install(crate::install::InstallArgs),
     /// Print a shell completion script.
     Completions(crate::generate::CompletionsArgs),
     /// Print the man page, generated from these flags.

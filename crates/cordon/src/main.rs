@@ -6,6 +6,7 @@ mod diff;
 mod egress;
 mod generate;
 mod ignore;
+mod install;
 mod policy;
 mod rules;
 mod run;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::main(&cli.global, args),
         Command::Rules(args) => rules::main(&cli.global, args),
         Command::Diff(args) => diff::main(&cli.global, args),
+        Command::Install(args) => install::main(&cli.global, args),
         Command::Completions(args) => generate::completions(&cli.global, args),
         Command::Manpage(args) => generate::manpage(&cli.global, args),
     };

@@ -19,17 +19,26 @@ pub struct Reply {
     pub status: u16,
     /// The body.
     pub body: Vec<u8>,
+    /// The `Content-Type` header, when the reply has one.
+    pub content_type: Option<&'static str>,
 }
 
 impl Reply {
     /// A 200 with `body`.
     pub fn ok(body: impl Into<Vec<u8>>) -> Reply {
-        Reply { status: 200, body: body.into() }
+        Reply { status: 200, body: body.into(), content_type: None }
     }
 
     /// An empty answer with `status`.
     pub fn status(status: u16) -> Reply {
-        Reply { status, body: Vec::new() }
+        Reply { status, body: Vec::new(), content_type: None }
+    }
+
+    /// This reply with a `Content-Type` header, which some clients
+    /// (pip) need.
+    pub fn typed(mut self, content_type: &'static str) -> Reply {
+        self.content_type = Some(content_type);
+        self
     }
 }
 
@@ -115,8 +124,13 @@ fn serve(
             None => Reply::status(404),
         }
     };
+    let content_type = reply
+        .content_type
+        .map(|t| format!("Content-Type: {t}\r\n"))
+        .unwrap_or_default();
     let head = format!(
-        "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {} X\r\n{content_type}Content-Length: {}\r\n\
+         Connection: close\r\n\r\n",
         reply.status,
         reply.body.len()
     );
