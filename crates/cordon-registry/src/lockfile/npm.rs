@@ -28,7 +28,7 @@ pub(super) fn parse(text: &str) -> Result<Lockfile, Failure> {
 
 /// Versions 2 and 3: `"node_modules/a/node_modules/b": {...}`.
 fn packages_map(packages: &Map<String, Value>, lock: &mut Lockfile) {
-    for (key, entry) in packages {
+    for (key, entry) in by_name(packages) {
         let Some(installed) = installed_name(key) else { continue };
         let name =
             entry.get("name").and_then(Value::as_str).unwrap_or(installed);
@@ -37,6 +37,15 @@ fn packages_map(packages: &Map<String, Value>, lock: &mut Lockfile) {
             .and_then(|(parent, _)| installed_name(parent));
         add(name, entry, parent, lock);
     }
+}
+
+/// The entries of a JSON object in the order of their keys, whether or
+/// not this build of `serde_json` keeps the file's order (a feature
+/// another crate may turn on), so that the packages come out the same.
+fn by_name(map: &Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    entries
 }
 
 /// The package name a `node_modules/...` path installs; `None` for the
@@ -52,7 +61,7 @@ fn nested(
     parent: Option<&str>,
     lock: &mut Lockfile,
 ) {
-    for (name, entry) in deps {
+    for (name, entry) in by_name(deps) {
         add(name, entry, parent, lock);
         if let Some(inner) =
             entry.get("dependencies").and_then(Value::as_object)
