@@ -5,7 +5,8 @@ use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 use std::time::Duration;
 
-use crate::allow::{Host, split_host_port};
+use crate::address::internal;
+use crate::allow::{Access, Host, split_host_port};
 use crate::proxy::Shared;
 use crate::record::{Decision, Record};
 use crate::sni::{self, Hello};
@@ -203,7 +204,12 @@ fn open(
     };
     let upstream = match connect(shared, &host, port) {
         Ok(stream) => stream,
-        Err(reason) => return fail(shared, client, ask, 502, reason),
+        Err(Unreached::Refused(reason)) => {
+            return refuse(shared, client, ask, 403, reason);
+        }
+        Err(Unreached::Failed(reason)) => {
+            return fail(shared, client, ask, 502, reason);
+        }
     };
     shared.track(id, &upstream);
     Some(Opened { host, allowed, upstream })
@@ -456,54 +462,96 @@ fn rewrite(head: &Head, authority: &str, path: &str) -> Vec<u8> {
     out
 }
 
-/// Whether `ip` is link-local (169.254.0.0/16, fe80::/10), where
-/// clouds serve their instance metadata and credentials.
-fn is_link_local(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_link_local(),
-        IpAddr::V6(v6) => {
-            (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_link_local())
+/// Why an allowed destination was not reached.
+enum Unreached {
+    /// Every address was one the destination may not lead to.
+    Refused(String),
+    /// The name had no address, or no address answered.
+    Failed(String),
+}
+
+/// The addresses of a destination, and whether the user vouched for
+/// them: an address an allow-list entry names, or a name the user
+/// mapped. An address asked for while learning, which no entry names,
+/// is not vouched for.
+fn addresses(
+    shared: &Shared,
+    host: &Host,
+    port: u16,
+) -> Result<(Vec<SocketAddr>, bool), Unreached> {
+    let name = match host {
+        Host::Ip(ip) => {
+            let listed = matches!(shared.config.access, Access::List(_));
+            return Ok((vec![SocketAddr::new(*ip, port)], listed));
         }
+        Host::Name(name) => name,
+    };
+    if let Some(ip) = shared.config.mapped.address(name) {
+        return Ok((vec![SocketAddr::new(ip, port)], true));
     }
+    let resolved =
+        shared.config.resolver.resolve(name, port).map_err(|e| {
+            Unreached::Failed(format!("cannot resolve {name}: {e}"))
+        })?;
+    Ok((resolved, false))
+}
+
+/// Why `host` may not lead to `ip`, when it is internal.
+fn internal_reason(host: &Host, ip: IpAddr) -> Option<String> {
+    let kind = internal(ip)?;
+    Some(match host {
+        Host::Ip(_) => format!(
+            "{ip} is a {kind} address, which only an allow-list entry \
+             naming it reaches, not learning"
+        ),
+        Host::Name(_) => format!(
+            "{host} resolves to the {kind} address {ip}, which a name \
+             reaches only when mapped to it (--resolve {host}={ip}); an \
+             entry naming the address allows it too"
+        ),
+    })
 }
 
 /// Connects to an allowed destination, resolving a name outside the
-/// sandbox. A name never leads to a link-local address: a name the
-/// command controls could otherwise point at the cloud's metadata
-/// service.
+/// sandbox. A name resolved there never leads to an internal address
+/// (loopback, private, link-local, ...): a name the command controls
+/// could otherwise point at the host's own services or at the cloud's
+/// metadata service. Nor does learning, which allows every destination,
+/// reach an internal address given as such. Addresses the user named
+/// or mapped are reached.
 fn connect(
     shared: &Shared,
     host: &Host,
     port: u16,
-) -> Result<TcpStream, String> {
-    let addresses: Vec<SocketAddr> = match host {
-        Host::Ip(ip) => vec![SocketAddr::new(*ip, port)],
-        Host::Name(name) => shared
-            .config
-            .resolver
-            .resolve(name, port)
-            .map_err(|e| format!("cannot resolve {name}: {e}"))?,
-    };
-    let mut last = format!("{host} has no address");
+) -> Result<TcpStream, Unreached> {
+    let (addresses, vouched) = addresses(shared, host, port)?;
+
+    let mut refused = None;
+    let mut failed = None;
     for address in addresses {
-        if matches!(host, Host::Name(_)) && is_link_local(address.ip()) {
-            last = format!(
-                "{host} resolves to the link-local address {}, which only \
-                 an entry naming that address allows",
-                address.ip()
-            );
+        let reason =
+            (!vouched).then(|| internal_reason(host, address.ip())).flatten();
+        if let Some(reason) = reason {
+            refused.get_or_insert(reason);
             continue;
         }
-        match TcpStream::connect_timeout(
-            &address,
-            shared.config.connect_timeout,
-        ) {
+        let timeout = shared.config.connect_timeout;
+        match TcpStream::connect_timeout(&address, timeout) {
             Ok(stream) => return Ok(stream),
-            Err(err) => last = format!("cannot connect to {address}: {err}"),
+            Err(err) => {
+                failed = Some(format!("cannot connect to {address}: {err}"));
+            }
         }
     }
-    Err(last)
+
+    Err(match (failed, refused) {
+        (Some(failed), Some(refused)) => {
+            Unreached::Failed(format!("{failed}; {refused}"))
+        }
+        (Some(failed), None) => Unreached::Failed(failed),
+        (None, Some(refused)) => Unreached::Refused(refused),
+        (None, None) => Unreached::Failed(format!("{host} has no address")),
+    })
 }
 
 /// Refuses a request: answers `status` (none inside a tunnel, where

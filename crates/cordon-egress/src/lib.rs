@@ -20,9 +20,16 @@
 //! - Raw IP destinations are refused unless an entry names the address.
 //!
 //! Allowed names are resolved outside the sandbox, by the system's
-//! resolver or a [`Resolve`] of the caller's. A name never leads to a
-//! link-local address (169.254.0.0/16, fe80::/10, where clouds serve
-//! instance credentials): only an entry naming the address does. [`Access::allows_name`]
+//! resolver or a [`Resolve`] of the caller's. Such a name never leads
+//! to an [`internal`] address: loopback, unspecified, private,
+//! link-local (where clouds serve instance credentials), shared
+//! (carrier-grade NAT), multicast or broadcast, IPv4-mapped forms
+//! included. Otherwise a name the command controls, or one whose DNS
+//! changed hands, would reach the host's own services and network. The
+//! request is refused, and recorded with the address and its kind. Only
+//! the user's consent reaches such an address: an entry naming the
+//! address itself, or the user's mapping of the name to it
+//! ([`Config::mapped`], `--resolve NAME=IP`). [`Access::allows_name`]
 //! tells an in-sandbox resolver which names to answer: since every
 //! connection goes through the proxy, it can answer an allowed name with
 //! any placeholder address. The allow list's syntax is in [`allow`].
@@ -32,6 +39,7 @@
 //! caller's sink: at once when refused, when the connection ends when
 //! allowed.
 
+mod address;
 pub mod allow;
 mod conn;
 mod error;
@@ -42,6 +50,7 @@ mod sni;
 #[allow(unsafe_code)]
 mod sys;
 
+pub use address::{Internal, internal};
 pub use allow::{Access, Host, Rule};
 pub use error::Error;
 pub use proxy::{Config, Handle, MAX_CONNECTIONS, Proxy, Sink};

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::allow::Access;
 use crate::record::Record;
-use crate::resolve::{Resolve, SystemResolver};
+use crate::resolve::{Resolve, StaticResolver, SystemResolver};
 use crate::{conn, sys};
 
 /// The most connections served at once; more are refused with 503.
@@ -20,8 +20,15 @@ pub const MAX_CONNECTIONS: usize = 512;
 pub struct Config {
     /// What may be reached.
     pub access: Access,
-    /// How allowed host names become addresses.
+    /// How allowed host names become addresses. A name that leads to
+    /// an internal address ([`internal`](crate::internal)) this way is
+    /// not reached.
     pub resolver: Arc<dyn Resolve>,
+    /// The user's own mappings of names to addresses (`--resolve
+    /// NAME=IP`): asked before `resolver`, and trusted, so a mapped
+    /// name reaches its address even when it is internal. A mapping
+    /// allows nothing by itself: the name must still be allowed.
+    pub mapped: StaticResolver,
     /// The time records count from.
     pub start: Instant,
     /// How long to wait for a destination to accept.
@@ -32,12 +39,13 @@ pub struct Config {
 }
 
 impl Config {
-    /// A configuration with the system resolver and default timeouts
-    /// (10 s to connect, 30 s for a request head).
+    /// A configuration with the system resolver, no mappings and
+    /// default timeouts (10 s to connect, 30 s for a request head).
     pub fn new(access: Access) -> Config {
         Config {
             access,
             resolver: Arc::new(SystemResolver),
+            mapped: StaticResolver::new(),
             start: Instant::now(),
             connect_timeout: Duration::from_secs(10),
             head_timeout: Duration::from_secs(30),

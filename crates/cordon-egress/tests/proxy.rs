@@ -1,6 +1,7 @@
 //! The proxy against loopback servers standing in for registries: a
 //! plain HTTP server and a TLS server with a certificate made here.
-//! Names like `registry.test` reach 127.0.0.1 through a fixed resolver.
+//! Names like `registry.test` reach 127.0.0.1 through the user's own
+//! mappings; names the resolver sends to internal addresses are refused.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
@@ -24,14 +25,19 @@ struct Running {
 
 impl Running {
     fn start(access: Access) -> Running {
-        let resolver = StaticResolver::new()
+        let mapped = StaticResolver::new()
             .with("registry.test", LOCAL)
             .with("a.registry.test", LOCAL)
             .with("b.a.registry.test", LOCAL)
-            .with("evil.test", LOCAL)
-            .with("metadata.test", "169.254.169.254".parse().unwrap());
+            .with("evil.test", LOCAL);
+        let resolver = StaticResolver::new()
+            .with("metadata.test", "169.254.169.254".parse().unwrap())
+            .with("loopback.test", LOCAL)
+            .with("mapped.test", "::ffff:127.0.0.1".parse().unwrap())
+            .with("private.test", "10.0.0.7".parse().unwrap());
         let mut config = Config::new(access);
         config.resolver = Arc::new(resolver);
+        config.mapped = mapped;
         config.head_timeout = Duration::from_secs(5);
         let (send, records) = channel();
         let send = Mutex::new(send);
@@ -312,8 +318,77 @@ fn a_name_never_leads_to_a_link_local_address() {
 
     let answer = get(&proxy, "http://metadata.test/latest/", "metadata.test");
 
-    assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
     let record = proxy.record();
-    assert_eq!(record.decision, Decision::Failed);
+    assert_eq!(record.decision, Decision::Refused);
     assert!(record.reason.contains("link-local"), "{}", record.reason);
+    assert!(record.reason.contains("169.254.169.254"), "{}", record.reason);
+}
+
+#[test]
+fn a_resolved_name_never_leads_to_an_internal_address() {
+    let (port, seen) = http_server("internal");
+    let proxy = Running::start(Access::Everything);
+
+    for (name, kind) in [
+        ("loopback.test", "loopback address 127.0.0.1"),
+        ("mapped.test", "loopback address ::ffff:127.0.0.1"),
+        ("private.test", "private address 10.0.0.7"),
+    ] {
+        let url = format!("http://{name}:{port}/");
+        let answer = get(&proxy, &url, &format!("{name}:{port}"));
+
+        assert!(answer.starts_with("HTTP/1.1 403"), "{name}: {answer}");
+        let record = proxy.record();
+        assert_eq!(record.decision, Decision::Refused, "{name}");
+        assert!(record.reason.contains(kind), "{}", record.reason);
+        assert!(record.reason.contains("--resolve"), "{}", record.reason);
+    }
+    assert!(seen.lock().unwrap().is_empty());
+}
+
+#[test]
+fn learning_does_not_reach_an_internal_address_given_as_such() {
+    let (port, seen) = http_server("internal");
+    let proxy = Running::start(Access::Everything);
+
+    let url = format!("http://127.0.0.1:{port}/");
+    let answer = get(&proxy, &url, &format!("127.0.0.1:{port}"));
+
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    let record = proxy.record();
+    assert_eq!(record.decision, Decision::Refused);
+    assert!(record.reason.contains("loopback address"), "{}", record.reason);
+    assert!(seen.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_tunnel_to_a_name_resolved_to_loopback_is_refused_before_200() {
+    let (port, seen) = http_server("internal");
+    let proxy = Running::allow(&[format!("loopback.test:{port}")]);
+    let mut client = proxy.connect();
+
+    let connect = format!("CONNECT loopback.test:{port} HTTP/1.1\r\n\r\n");
+    client.write_all(connect.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = client.read_to_string(&mut answer);
+
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    let record = proxy.record();
+    assert_eq!(record.decision, Decision::Refused);
+    assert!(record.reason.contains("loopback"), "{}", record.reason);
+    assert!(seen.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_name_the_user_mapped_reaches_its_internal_address() {
+    let (port, seen) = http_server("mapped");
+    let proxy = Running::allow(&[format!("registry.test:{port}")]);
+
+    let url = format!("http://registry.test:{port}/");
+    let answer = get(&proxy, &url, &format!("registry.test:{port}"));
+
+    assert!(answer.ends_with("mapped"), "{answer}");
+    assert_eq!(proxy.record().decision, Decision::Allowed);
+    assert_eq!(seen.lock().unwrap().len(), 1);
 }

@@ -107,7 +107,7 @@ fn proxy_for(
         .with("registry.test", LOCAL)
         .with("evil.test", LOCAL);
     let mut config = Config::new(Access::list(entries).unwrap());
-    config.resolver = Arc::new(resolver);
+    config.mapped = resolver;
     let (send, records) = channel();
     let send = Mutex::new(send);
     let proxy = Proxy::new(

@@ -81,6 +81,14 @@ impl Snapshot {
         snapshot
     }
 
+    /// Leaves `paths` (relative to the root) out of the snapshot, so
+    /// that no diff lists them: files the caller writes itself.
+    pub fn forget(&mut self, paths: &[PathBuf]) {
+        for path in paths {
+            self.entries.remove(path);
+        }
+    }
+
     /// The changes from `self` (before) to `after`, sorted by path.
     pub fn diff(&self, after: &Snapshot) -> WorkspaceChanges {
         let mut found = BTreeMap::new();

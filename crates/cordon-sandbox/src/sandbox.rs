@@ -80,6 +80,10 @@ pub struct MonitorConfig {
     /// Without the sinkhole, the names cordon's resolver answers with
     /// the sandbox's loopback address instead of `NXDOMAIN`.
     pub answered: Option<AnsweredNames>,
+    /// Files the caller itself writes in the workspace (its reports and
+    /// the events file), left out of the workspace changes: the command
+    /// did not make them.
+    pub untracked: Vec<PathBuf>,
 }
 
 impl SandboxConfig {
@@ -165,6 +169,8 @@ struct MonitorPlan {
     services: Vec<Service>,
     sinkhole: bool,
     answered: Option<AnsweredNames>,
+    /// [`MonitorConfig::untracked`], relative to the workspace.
+    untracked: Vec<PathBuf>,
 }
 
 fn prepare(config: &SandboxConfig) -> Result<Prepared, Error> {
@@ -398,6 +404,7 @@ struct Watch {
 struct Watching {
     supervisor: Supervisor,
     before: Snapshot,
+    untracked: Vec<PathBuf>,
 }
 
 impl Watch {
@@ -450,7 +457,9 @@ impl Watch {
         };
         let supervisor = Supervisor::spawn(self.theirs, context)
             .map_err(|err| Error::Setup(err.to_string()))?;
-        Ok(Watching { supervisor, before: self.before })
+        let mut before = self.before;
+        before.forget(&self.plan.untracked);
+        Ok(Watching { supervisor, before, untracked: self.plan.untracked })
     }
 }
 
@@ -459,7 +468,8 @@ impl Watching {
     /// workspace; and why the events file stopped, if it did.
     fn finish(self, workspace: &Path) -> (Events, Option<String>) {
         let recorder = self.supervisor.finish();
-        let after = Snapshot::take(workspace, MAX_ENTRIES);
+        let mut after = Snapshot::take(workspace, MAX_ENTRIES);
+        after.forget(&self.untracked);
         let (events, error) = recorder.finish(self.before.diff(&after));
         let error = error.map(|e| format!("cannot write the events: {e}"));
         (events, error)
@@ -529,7 +539,28 @@ fn monitor_plan(
         services: services.iter().map(|s| s.service).collect(),
         sinkhole: monitor.sinkhole,
         answered: monitor.answered.clone(),
+        untracked: untracked(&monitor.untracked, workspace),
     }))
+}
+
+/// The paths among `files` that lie in `workspace`, relative to it.
+/// A file that does not exist yet counts by its directory's canonical
+/// path.
+fn untracked(files: &[PathBuf], workspace: &Path) -> Vec<PathBuf> {
+    let canonical = |path: &Path| -> Option<PathBuf> {
+        if let Ok(path) = path.canonicalize() {
+            return Some(path);
+        }
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        let parent = parent.unwrap_or(Path::new("."));
+        Some(parent.canonicalize().ok()?.join(path.file_name()?))
+    };
+    files
+        .iter()
+        .filter_map(|file| canonical(file))
+        .filter_map(|file| Some(file.strip_prefix(workspace).ok()?.into()))
+        .filter(|relative: &PathBuf| !relative.as_os_str().is_empty())
+        .collect()
 }
 
 /// Every socket to make in the network namespace: the monitor's

@@ -15,25 +15,34 @@
 //! have let a refused destination through. With `--learn FILE` the
 //! proxy lets everything through and records it, and cordon writes the
 //! narrowest policy that would have let the run succeed.
+//!
+//! The proxy resolves names outside the sandbox, and a name it resolves
+//! never leads to an internal address (loopback, private, link-local,
+//! ...): such a request is refused and recorded with the address. The
+//! user reaches a registry on this machine or the local network with
+//! `--resolve NAME=IP`, which the proxy then trusts, or with an entry
+//! naming the address itself.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
-use cordon_egress::{Access, Config, Decision, Handle, Host, Proxy, Record};
+use cordon_egress::{
+    Access, Config, Decision, Handle, Host, Proxy, Record, StaticResolver,
+};
 use cordon_report::events::{Access as FileAccess, Outcome, Zone};
 use cordon_report::run::RunReport;
 use cordon_sandbox::{AnsweredNames, NetSocket, SandboxConfig, Transport};
 use serde_json::{Value, json};
 
+use crate::outputs::Output;
 use crate::run::{NetArg, RunArgs};
 
 /// Where the proxy listens inside the sandbox's network namespace.
@@ -64,6 +73,15 @@ pub struct EgressArgs {
     #[arg(long = "allow-host", value_name = "HOST[:PORT]")]
     pub allow_host: Vec<String>,
 
+    /// Have the egress proxy resolve NAME to IP, as curl's --resolve
+    /// does (repeatable). A name the proxy resolves itself never leads
+    /// to a loopback, private, link-local or other internal address;
+    /// a name mapped here does, so this is how a registry on this
+    /// machine or the local network is reached by name. NAME must
+    /// still be allowed by --allow-host.
+    #[arg(long = "resolve", value_name = "NAME=IP")]
+    pub resolve: Vec<String>,
+
     /// Read the `[run]` section of this policy file (a cordon.toml);
     /// flags add to its lists and replace its single values.
     #[arg(long, value_name = "FILE")]
@@ -81,6 +99,45 @@ pub struct Egress {
     access: Access,
     learn: Option<PathBuf>,
     config: Config,
+    resolve: Vec<(String, IpAddr)>,
+}
+
+/// Reads a `--resolve` mapping, `NAME=IP` (an IPv6 address bare or in
+/// brackets), into the name, lowercase, and the address.
+pub fn parse_mapping(text: &str) -> Result<(String, IpAddr), String> {
+    let (name, ip) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not NAME=IP"))?;
+    let name = match Host::parse(name.trim()) {
+        Ok(Host::Name(name)) => name,
+        _ => return Err(format!("`{name}` in `{text}` is not a host name")),
+    };
+    let ip = ip.trim();
+    let bare =
+        ip.strip_prefix('[').and_then(|i| i.strip_suffix(']')).unwrap_or(ip);
+    let ip = bare
+        .parse::<IpAddr>()
+        .map_err(|_| format!("`{ip}` in `{text}` is not an ip address"))?;
+    Ok((name, ip))
+}
+
+/// The `--resolve` mappings, each name once.
+fn mappings(entries: &[String]) -> anyhow::Result<Vec<(String, IpAddr)>> {
+    let mut list: Vec<(String, IpAddr)> = Vec::new();
+    for entry in entries {
+        let (name, ip) = parse_mapping(entry)
+            .map_err(|e| anyhow::anyhow!("invalid --resolve: {e}"))?;
+        match list.iter().find(|(n, _)| *n == name) {
+            Some((_, old)) if *old != ip => {
+                bail!(
+                    "invalid --resolve: `{name}` is mapped to {old} and {ip}"
+                )
+            }
+            Some(_) => {}
+            None => list.push((name, ip)),
+        }
+    }
+    Ok(list)
 }
 
 /// Reads `--policy` into the flags, and returns the proxy the run
@@ -94,12 +151,14 @@ pub fn prepare(args: &mut RunArgs) -> anyhow::Result<Option<Egress>> {
     match args.net {
         Some(NetArg::Proxy) => {}
         None if wants_proxy => args.net = Some(NetArg::Proxy),
-        None => return Ok(None),
         Some(net) if wants_proxy => {
             let net = if net == NetArg::Host { "host" } else { "none" };
             bail!("--allow-host and --learn need --net proxy, not {net}");
         }
-        Some(_) => return Ok(None),
+        _ if !args.egress.resolve.is_empty() => {
+            bail!("--resolve needs the egress proxy: add --allow-host");
+        }
+        None | Some(_) => return Ok(None),
     }
     if args.dns_sinkhole {
         bail!("--dns-sinkhole cannot be combined with the egress proxy");
@@ -108,8 +167,15 @@ pub fn prepare(args: &mut RunArgs) -> anyhow::Result<Option<Egress>> {
         Some(_) => Access::Everything,
         None => Access::list(&args.egress.allow_host)?,
     };
-    let config = Config::new(access.clone());
-    Ok(Some(Egress { access, learn: args.egress.learn.clone(), config }))
+    let resolve = mappings(&args.egress.resolve)?;
+
+    let mut config = Config::new(access.clone());
+    config.mapped =
+        resolve.iter().fold(StaticResolver::new(), |table, (name, ip)| {
+            table.with(name, *ip)
+        });
+    let learn = args.egress.learn.clone();
+    Ok(Some(Egress { access, learn, config, resolve }))
 }
 
 impl Egress {
@@ -335,14 +401,9 @@ impl Egress {
     /// Appends one `egress` line per request to the events file.
     pub fn write_events(
         &self,
-        path: &Path,
+        out: &Output,
         outcome: &Traffic,
     ) -> anyhow::Result<()> {
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
         let mut text = String::new();
         for r in &outcome.records {
             let line = json!({
@@ -359,8 +420,7 @@ impl Egress {
             });
             let _ = writeln!(text, "{line}");
         }
-        file.write_all(text.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))
+        out.write_with("the events file", |w| w.write_all(text.as_bytes()))
     }
 
     /// With `--learn`, writes the narrowest policy that would have let
@@ -368,10 +428,11 @@ impl Egress {
     /// and the directories of writes refused outside the workspace.
     pub fn write_learned(
         &self,
+        out: Option<&Output>,
         report: &RunReport,
         outcome: &Traffic,
     ) -> anyhow::Result<Option<String>> {
-        let Some(path) = &self.learn else { return Ok(None) };
+        let Some(out) = out else { return Ok(None) };
         let mut hosts = Vec::new();
         for r in &outcome.records {
             if r.decision == Decision::Refused || r.port == 0 {
@@ -382,20 +443,41 @@ impl Egress {
                 hosts.push(rule);
             }
         }
+        let resolve = self.mappings_used(outcome);
         let rw = refused_writes(report);
         let text = crate::policy::render_learned(
             &shell_line(&report.command),
             &hosts,
+            &resolve,
             &rw,
         );
-        std::fs::write(path, text)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        out.write_with("the learned policy", |w| {
+            w.write_all(text.as_bytes())
+        })?;
         Ok(Some(format!(
             "cordon: wrote the policy {} ({} host(s), {} writable path(s))",
-            path.display(),
+            out.path().display(),
             hosts.len(),
             rw.len()
         )))
+    }
+}
+
+impl Egress {
+    /// The `--resolve` mappings of names the proxy let through, as
+    /// `NAME=IP`.
+    fn mappings_used(&self, outcome: &Traffic) -> Vec<String> {
+        let reached = |name: &str| {
+            outcome
+                .records
+                .iter()
+                .any(|r| r.decision != Decision::Refused && r.host == name)
+        };
+        self.resolve
+            .iter()
+            .filter(|(name, _)| reached(name))
+            .map(|(name, ip)| format!("{name}={ip}"))
+            .collect()
     }
 }
 

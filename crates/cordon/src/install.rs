@@ -34,6 +34,7 @@ use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
 use crate::cli::GlobalArgs;
+use crate::outputs::Output;
 use crate::targets::RegistryArgs;
 
 /// The files of an npm project that decide what `npm install` resolves.
@@ -215,6 +216,8 @@ struct Plan<'a> {
     python: Option<Python>,
     /// The Rust toolchain's sysroot that runs cargo.
     toolchain: Option<PathBuf>,
+    /// `--report`, opened before anything runs (see [`crate::outputs`]).
+    report: Option<Output>,
 }
 
 /// The interpreter of a pip install.
@@ -253,6 +256,9 @@ impl<'a> Plan<'a> {
         };
         let mut hosts = registry_hosts(args.manager, &args.registry)?;
         hosts.extend(args.allow_host.iter().cloned());
+        let report = args.report.as_deref();
+        let report =
+            report.map(|p| Output::create(p, "the report")).transpose()?;
         Ok(Plan {
             args,
             manager: args.manager,
@@ -261,6 +267,7 @@ impl<'a> Plan<'a> {
             hosts,
             python,
             toolchain,
+            report,
         })
     }
 
@@ -548,11 +555,10 @@ impl<'a> Plan<'a> {
 
     /// Writes `--report`, if asked.
     fn write_report(&self, json: &Value) -> anyhow::Result<()> {
-        let Some(path) = &self.args.report else { return Ok(()) };
-        let text = serde_json::to_string_pretty(json)
-            .context("cannot serialise the install report")?;
-        std::fs::write(path, text + "\n").with_context(|| {
-            format!("cannot write the report `{}`", path.display())
+        let Some(out) = &self.report else { return Ok(()) };
+        out.write_with("the report", |w| {
+            serde_json::to_writer_pretty(&mut *w, json)?;
+            writeln!(w)
         })
     }
 }

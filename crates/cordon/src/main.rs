@@ -7,6 +7,7 @@ mod egress;
 mod generate;
 mod ignore;
 mod install;
+mod outputs;
 mod policy;
 mod rules;
 mod run;

@@ -6,6 +6,7 @@
 //! workspace = "."                       # relative to this file
 //! network = "proxy"                     # none, host or proxy
 //! allow_hosts = ["registry.npmjs.org"]  # HOST[:PORT], *.example.org
+//! resolve = ["registry.lan=10.0.0.7"]   # NAME=IP, as --resolve
 //! ro = ["~/.cargo"]                     # shown read-only
 //! rw = ["~/.cache/pip"]                 # writable too
 //! hide = ["/etc/hosts"]                 # covered
@@ -27,8 +28,9 @@
 //! parse is an error naming the file, the line and the key.
 //!
 //! Flags on the command line add to the policy's lists (`--allow-host`,
-//! `--ro`, `--rw`, `--hide`, `--env`) and replace its single values
-//! (`--workspace`, `--net`, `--memory`, `--pids`, `--timeout`).
+//! `--resolve`, `--ro`, `--rw`, `--hide`, `--env`) and replace its
+//! single values (`--workspace`, `--net`, `--memory`, `--pids`,
+//! `--timeout`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -49,6 +51,9 @@ pub struct Policy {
     pub network: Option<NetArg>,
     /// Hosts the egress proxy lets through, as canonical entries.
     pub allow_hosts: Vec<String>,
+    /// Names the egress proxy resolves to the given address, trusted
+    /// even when internal, as canonical `NAME=IP`.
+    pub resolve: Vec<String>,
     /// Paths shown read-only.
     pub ro: Vec<PathBuf>,
     /// Paths the command may write to.
@@ -76,6 +81,7 @@ struct RawRun {
     workspace: Option<Spanned<String>>,
     network: Option<Spanned<RawNetwork>>,
     allow_hosts: Option<Vec<Spanned<String>>>,
+    resolve: Option<Vec<Spanned<String>>>,
     ro: Option<Vec<Spanned<String>>>,
     rw: Option<Vec<Spanned<String>>>,
     hide: Option<Vec<Spanned<String>>>,
@@ -200,6 +206,12 @@ fn check(run: RawRun, text: &str, base: &Path) -> Result<Policy, Mistake> {
             .map_err(|e| at(entry.span(), "allow_hosts")(format!("{e}")))?;
         allow_hosts.push(rule.to_string());
     }
+    let mut mapped = Vec::new();
+    for entry in run.resolve.unwrap_or_default() {
+        let (name, ip) = crate::egress::parse_mapping(entry.get_ref())
+            .map_err(at(entry.span(), "resolve"))?;
+        mapped.push(format!("{name}={ip}"));
+    }
     let network = network(run.network, !allow_hosts.is_empty())
         .map_err(|(span, m)| at(span, "network")(m))?;
     let workspace = run
@@ -219,6 +231,7 @@ fn check(run: RawRun, text: &str, base: &Path) -> Result<Policy, Mistake> {
         workspace,
         network,
         allow_hosts,
+        resolve: mapped,
         ro: paths(run.ro, "ro")?,
         rw: paths(run.rw, "rw")?,
         hide: paths(run.hide, "hide")?,
@@ -291,6 +304,7 @@ pub fn apply(policy: Policy, args: &mut RunArgs) {
     args.pids = args.pids.or(policy.pids);
     args.timeout = args.timeout.or(policy.timeout);
     prepend(&mut args.egress.allow_host, policy.allow_hosts);
+    prepend(&mut args.egress.resolve, policy.resolve);
     prepend(&mut args.ro, policy.ro);
     prepend(&mut args.rw, policy.rw);
     prepend(&mut args.hide, policy.hide);
@@ -306,11 +320,13 @@ fn prepend<T: PartialEq>(list: &mut Vec<T>, first: Vec<T>) {
     }
 }
 
-/// A policy file allowing exactly `hosts` and writing `rw`, as
+/// A policy file allowing exactly `hosts`, with the `resolve` mappings
+/// (`NAME=IP`) they were reached through, and writing `rw`, as
 /// `--learn` writes it.
 pub fn render_learned(
     command: &str,
     hosts: &[String],
+    resolve: &[String],
     rw: &[PathBuf],
 ) -> String {
     let mut out = String::new();
@@ -321,6 +337,9 @@ pub fn render_learned(
     let _ = writeln!(out, "[run]");
     let _ = writeln!(out, "network = \"proxy\"");
     let _ = writeln!(out, "allow_hosts = {}", toml_list(hosts));
+    if !resolve.is_empty() {
+        let _ = writeln!(out, "resolve = {}", toml_list(resolve));
+    }
     if !rw.is_empty() {
         let rw: Vec<String> =
             rw.iter().map(|p| p.display().to_string()).collect();
@@ -359,6 +378,7 @@ mod tests {
         let policy = parse_ok(
             "[scan]\n[run]\nworkspace = \"ws\"\n\
              allow_hosts = [\"Registry.Test:8080\", \"*.example.org\"]\n\
+             resolve = [\"Registry.Test=127.0.0.1\", \"v6.test=[::1]\"]\n\
              ro = [\"/opt/tool\"]\nrw = [\"cache\"]\nhide = [\"/etc/hosts\"]\n\
              env = [\"NPM_TOKEN\"]\nmemory = \"1GiB\"\npids = 64\n\
              timeout = \"2m\"\n",
@@ -371,6 +391,10 @@ mod tests {
                 allow_hosts: vec![
                     "registry.test:8080".into(),
                     "*.example.org".into()
+                ],
+                resolve: vec![
+                    "registry.test=127.0.0.1".into(),
+                    "v6.test=::1".into()
                 ],
                 ro: vec!["/opt/tool".into()],
                 rw: vec!["/project/cache".into()],
@@ -407,6 +431,13 @@ mod tests {
                 "network",
                 "needs network = \"proxy\"",
             ),
+            (
+                "[run]\nresolve = [\"a.test=not-an-ip\"]\n",
+                2,
+                "resolve",
+                "not an ip address",
+            ),
+            ("[run]\nresolve = [\"a.test\"]\n", 2, "resolve", "NAME=IP"),
             ("[run]\nro = [\"\"]\n", 2, "ro", "empty path"),
             ("[run]\nro = [1]\n", 2, "ro", "invalid type"),
             ("[run]\nrw = \"/tmp/x\"\n", 2, "rw", "invalid type"),
@@ -430,6 +461,8 @@ mod tests {
             "cordon",
             "--allow-host",
             "extra.test",
+            "--resolve",
+            "extra.test=10.0.0.8",
             "--pids",
             "9",
             "--ro",
@@ -440,12 +473,16 @@ mod tests {
         .run;
         let policy = parse_ok(
             "[run]\nallow_hosts = [\"a.test\"]\nro = [\"/opt/tool\"]\n\
-             pids = 64\nmemory = 1024\n",
+             resolve = [\"a.test=10.0.0.7\"]\npids = 64\nmemory = 1024\n",
         );
 
         apply(policy, &mut args);
 
         assert_eq!(args.egress.allow_host, ["a.test", "extra.test"]);
+        assert_eq!(
+            args.egress.resolve,
+            ["a.test=10.0.0.7", "extra.test=10.0.0.8"]
+        );
         assert_eq!(args.ro, [PathBuf::from("/opt/tool")]);
         assert_eq!(args.pids, Some(9));
         assert_eq!(args.memory, Some(1024));
@@ -481,13 +518,15 @@ mod tests {
         let text = render_learned(
             "npm install",
             &["registry.test:8080".into(), "cdn.test:443".into()],
+            &["registry.test=127.0.0.1".into()],
             &[PathBuf::from("/var/cache/x")],
         );
         let policy = parse_ok(&text);
         assert_eq!(policy.allow_hosts, ["registry.test:8080", "cdn.test:443"]);
+        assert_eq!(policy.resolve, ["registry.test=127.0.0.1"]);
         assert_eq!(policy.rw, [PathBuf::from("/var/cache/x")]);
         assert_eq!(policy.network, Some(NetArg::Proxy));
-        let none = parse_ok(&render_learned("true", &[], &[]));
+        let none = parse_ok(&render_learned("true", &[], &[], &[]));
         assert_eq!(none.network, Some(NetArg::Proxy));
     }
 }

@@ -6,16 +6,14 @@
 //! or one of the codes `docker run` uses for its own failures.
 
 use std::ffi::OsString;
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 use cordon_report::run::{Limits, NetworkMode, RunReport};
 use cordon_sandbox::{MonitorConfig, SandboxConfig, parse_duration};
 
 use crate::cli::GlobalArgs;
+use crate::outputs::Output;
 use crate::size::parse_size;
 
 /// Flags of `cordon run`.
@@ -156,12 +154,14 @@ impl RunFailure {
 
 /// Runs `cordon run` and returns the command's exit status.
 pub fn main(global: &GlobalArgs, mut args: RunArgs) -> anyhow::Result<u8> {
-    let egress = crate::egress::prepare(&mut args).map_err(|err| {
-        RunFailure { message: format!("{err:#}"), code: 125 }
-    })?;
+    let egress = crate::egress::prepare(&mut args).map_err(failed)?;
     let mut config = config(&args)?;
     if let Some(egress) = &egress {
         egress.configure(&mut config);
+    }
+    let outputs = RunOutputs::open(&args).map_err(failed)?;
+    if let Some(monitor) = config.monitor.as_mut() {
+        monitor.untracked = outputs.paths();
     }
     let mut proxy = None;
     let ran = cordon_sandbox::run_with_sockets(&config, |fds| {
@@ -172,7 +172,7 @@ pub fn main(global: &GlobalArgs, mut args: RunArgs) -> anyhow::Result<u8> {
         Ok(report) => report,
         Err(err) => {
             let failure = RunFailure { message: err.to_string(), code: 125 };
-            write_failure(&args, &config, &failure);
+            write_failure(&outputs, &config, &failure);
             return Err(failure.into());
         }
     };
@@ -182,47 +182,80 @@ pub fn main(global: &GlobalArgs, mut args: RunArgs) -> anyhow::Result<u8> {
     }
     let section = egress.as_ref().zip(traffic.as_ref());
     if let Some((egress, traffic)) = section {
-        finish_egress(global, &args, &report, egress, traffic)?;
+        finish_egress(global, &outputs, &report, egress, traffic)?;
     }
-    if let Some(path) = &args.report {
+    if let Some(out) = &outputs.report {
         let json = crate::egress::with_section(
             &report,
             section.map(|(e, t)| e.report_section(t)),
         );
-        write_report(path, &json).map_err(|err| RunFailure {
-            message: format!("{err:#}"),
-            code: 125,
-        })?;
+        write_report(out, &json).map_err(failed)?;
     }
-    if let Some(path) = &args.html {
-        write_html(path, &report).map_err(|err| RunFailure {
-            message: format!("{err:#}"),
-            code: 125,
-        })?;
+    if let Some(out) = &outputs.html {
+        write_html(out, &report).map_err(failed)?;
     }
     Ok(report.exit.status)
+}
+
+/// cordon's own failure (125) for an error before or after the run.
+fn failed(err: anyhow::Error) -> RunFailure {
+    RunFailure { message: format!("{err:#}"), code: 125 }
+}
+
+/// The output files of a run, opened before it starts (see
+/// [`crate::outputs`]): the events file to append the egress lines to,
+/// and the report, the HTML page and the learned policy.
+struct RunOutputs {
+    events: Option<Output>,
+    report: Option<Output>,
+    html: Option<Output>,
+    learn: Option<Output>,
+}
+
+impl RunOutputs {
+    fn open(args: &RunArgs) -> anyhow::Result<RunOutputs> {
+        let create = |path: &Option<PathBuf>, what| {
+            path.as_deref().map(|p| Output::create(p, what)).transpose()
+        };
+        let events = args.events.as_deref();
+        Ok(RunOutputs {
+            events: events
+                .map(|p| Output::append(p, "the events file"))
+                .transpose()?,
+            report: create(&args.report, "the report")?,
+            html: create(&args.html, "the HTML report")?,
+            learn: create(&args.egress.learn, "the learned policy")?,
+        })
+    }
+
+    /// Every output file's path, which the workspace changes leave out.
+    fn paths(&self) -> Vec<PathBuf> {
+        [&self.events, &self.report, &self.html, &self.learn]
+            .into_iter()
+            .flatten()
+            .map(|out| out.path().to_path_buf())
+            .collect()
+    }
 }
 
 /// Shows what went through the egress proxy, appends it to the
 /// events, and writes the learned policy.
 fn finish_egress(
     global: &GlobalArgs,
-    args: &RunArgs,
+    outputs: &RunOutputs,
     report: &RunReport,
     egress: &crate::egress::Egress,
     traffic: &crate::egress::Traffic,
 ) -> Result<(), RunFailure> {
-    let fail = |err: anyhow::Error| RunFailure {
-        message: format!("{err:#}"),
-        code: 125,
-    };
     if !global.quiet {
         eprint!("{}", egress.render_terminal(traffic));
     }
-    if let Some(path) = &args.events {
-        egress.write_events(path, traffic).map_err(fail)?;
+    if let Some(out) = &outputs.events {
+        egress.write_events(out, traffic).map_err(failed)?;
     }
-    if let Some(said) = egress.write_learned(report, traffic).map_err(fail)?
+    let learned = outputs.learn.as_ref();
+    if let Some(said) =
+        egress.write_learned(learned, report, traffic).map_err(failed)?
         && !global.quiet
     {
         eprintln!("{said}");
@@ -268,6 +301,7 @@ fn config(args: &RunArgs) -> Result<SandboxConfig, RunFailure> {
             events: events.clone(),
             sinkhole: args.dns_sinkhole,
             answered: None,
+            untracked: Vec::new(),
         }),
         (MonitorArg::Off, Some(_)) => {
             return Err(RunFailure {
@@ -286,11 +320,11 @@ fn config(args: &RunArgs) -> Result<SandboxConfig, RunFailure> {
 /// that cannot be written is said, but the run's own error stays the one
 /// that counts.
 fn write_failure(
-    args: &RunArgs,
+    outputs: &RunOutputs,
     config: &SandboxConfig,
     failure: &RunFailure,
 ) {
-    if args.report.is_none() && args.html.is_none() {
+    if outputs.report.is_none() && outputs.html.is_none() {
         return;
     }
     let command = config
@@ -305,42 +339,32 @@ fn write_failure(
         failure.code,
         failure.message.clone(),
     );
-    if let Some(path) = &args.report
-        && let Err(err) = write_report(path, &report)
+    if let Some(out) = &outputs.report
+        && let Err(err) = write_report(out, &report)
     {
         tracing::warn!("{err:#}");
     }
-    if let Some(path) = &args.html
-        && let Err(err) = write_html(path, &report)
+    if let Some(out) = &outputs.html
+        && let Err(err) = write_html(out, &report)
     {
         tracing::warn!("{err:#}");
     }
 }
 
 fn write_report(
-    path: &PathBuf,
+    out: &Output,
     report: &impl serde::Serialize,
 ) -> anyhow::Result<()> {
-    let file = File::create(path).with_context(|| {
-        format!("cannot create the report {}", path.display())
-    })?;
-    let mut out = BufWriter::new(file);
-    serde_json::to_writer_pretty(&mut out, report)?;
-    writeln!(out)?;
-    out.flush()
-        .with_context(|| format!("cannot write the report {}", path.display()))
+    out.write_with("the report", |w| {
+        serde_json::to_writer_pretty(&mut *w, report)?;
+        writeln!(w)
+    })
 }
 
 /// Writes the run report as an HTML page.
-fn write_html(path: &PathBuf, report: &RunReport) -> anyhow::Result<()> {
-    let file = File::create(path).with_context(|| {
-        format!("cannot create the HTML report {}", path.display())
-    })?;
-    let mut out = BufWriter::new(file);
+fn write_html(out: &Output, report: &RunReport) -> anyhow::Result<()> {
     let version = env!("CARGO_PKG_VERSION");
-    cordon_report::html::render_run(report, version, &mut out)
-        .and_then(|()| out.flush())
-        .with_context(|| {
-            format!("cannot write the HTML report {}", path.display())
-        })
+    out.write_with("the HTML report", |w| {
+        cordon_report::html::render_run(report, version, w)
+    })
 }

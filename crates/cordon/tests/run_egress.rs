@@ -1,8 +1,9 @@
-//! `cordon run --allow-host`, `--policy` and `--learn`: the sandbox
-//! reaches a loopback server standing in for a registry through cordon's
-//! egress proxy, and nothing else. `localhost` is resolved by the
-//! system's resolver outside the sandbox; every server is the test's
-//! own, on 127.0.0.1.
+//! `cordon run --allow-host`, `--resolve`, `--policy` and `--learn`:
+//! the sandbox reaches a loopback server standing in for a registry
+//! through cordon's egress proxy, and nothing else. The proxy refuses a
+//! name that its resolver sends to an internal address, so the tests
+//! map `localhost` to 127.0.0.1 with `--resolve`; every server is the
+//! test's own, on 127.0.0.1.
 
 #[path = "support/sandbox.rs"]
 mod sandbox;
@@ -156,6 +157,10 @@ fn tar_gz(files: &[(&str, &str)]) -> Vec<u8> {
     tar.into_inner().unwrap().finish().unwrap()
 }
 
+/// Maps `localhost` to the registries' address for the proxy: without
+/// it, the proxy refuses a name that leads to loopback.
+const MAP_LOCALHOST: [&str; 2] = ["--resolve", "localhost=127.0.0.1"];
+
 /// Whether the sandbox tests can run here; says why not.
 fn can_run(test: &str) -> bool {
     if !sandbox::is_root() {
@@ -222,6 +227,7 @@ fn a_proxy_aware_client_reaches_only_allowed_hosts() {
             "--events",
             events.to_str().unwrap(),
         ])
+        .options(&MAP_LOCALHOST)
         .run(&[
             PYTHON,
             "fetch.py",
@@ -282,6 +288,78 @@ fn a_program_that_ignores_the_proxy_cannot_get_out() {
     assert!(registry.seen().is_empty());
 }
 
+/// The egress of a run: its destinations with their decision and
+/// reason, and its `egress` event lines.
+fn egress_of(report: &Value, events: &Path) -> (Vec<Value>, Vec<Value>) {
+    let list = report["egress"]["destinations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no egress destinations: {report}"))
+        .clone();
+    let lines = fs::read_to_string(events)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["type"] == "egress")
+        .collect();
+    (list, lines)
+}
+
+#[test]
+fn a_name_resolved_to_loopback_is_refused_unless_mapped() {
+    if !can_run("names resolved to loopback") {
+        return;
+    }
+    let registry = Registry::start();
+    registry.add("/pkg", b"package metadata".to_vec());
+    let scratch = Scratch::new();
+    scratch.write("fetch.py", FETCH);
+    let allowed = format!("localhost:{}", registry.port);
+    let url = format!("{}/pkg", registry.url());
+    let report_path = scratch.root.join("report.json");
+    let events = scratch.root.join("events.jsonl");
+    let outputs = [
+        "--allow-host",
+        &allowed,
+        "--report",
+        report_path.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+    ];
+
+    let refused = Sandbox::new(&scratch)
+        .options(&outputs)
+        .run(&[PYTHON, "fetch.py", &url]);
+
+    assert_eq!(refused.code, Some(0), "{refused}");
+    assert!(refused.stdout.contains(&format!("{url} -> 403")), "{refused}");
+    assert!(registry.seen().is_empty(), "{:?}", registry.seen());
+    let first = report(&scratch, &refused);
+    let (list, lines) = egress_of(&first, &events);
+    for said in list.iter().chain(&lines) {
+        assert_eq!(said["host"], "localhost", "{said}");
+        assert_eq!(said["decision"], "refused", "{said}");
+        let reason = said["reason"].as_str().unwrap();
+        assert!(reason.contains("loopback address"), "{reason}");
+        assert!(reason.contains("--resolve localhost="), "{reason}");
+    }
+    assert!(!list.is_empty() && !lines.is_empty(), "{first}");
+    assert_eq!(first["egress"]["add_to_policy"], serde_json::json!([]));
+    assert!(refused.stderr.contains("loopback address"), "{refused}");
+
+    let mapped = Sandbox::new(&scratch)
+        .options(&outputs)
+        .options(&MAP_LOCALHOST)
+        .run(&[PYTHON, "fetch.py", &url]);
+
+    assert_eq!(mapped.code, Some(0), "{mapped}");
+    assert!(mapped.stdout.contains("/pkg -> 200 package"), "{mapped}");
+    assert_eq!(registry.seen(), ["/pkg"]);
+    let second = report(&scratch, &mapped);
+    let (list, _) = egress_of(&second, &events);
+    assert_eq!(list.len(), 1, "{second}");
+    assert_eq!(list[0]["decision"], "allowed", "{second}");
+}
+
 /// Looks each name up with the system resolver, printing `NAME ADDRESS`
 /// or `NAME none`.
 const LOOKUP: &str = r#"
@@ -336,12 +414,16 @@ fn learning_writes_a_policy_that_the_next_run_passes() {
 
     let learn = Sandbox::new(&scratch)
         .options(&["--learn", policy.to_str().unwrap()])
+        .options(&MAP_LOCALHOST)
+        .options(&["--resolve", "unused.test=127.0.0.2"])
         .run(&[PYTHON, "fetch.py", &url]);
     assert_eq!(learn.code, Some(0), "{learn}");
     assert!(learn.stdout.contains("-> 200 index"), "{learn}");
     let text = fs::read_to_string(&policy).unwrap();
     let entry = format!("allow_hosts = [\"localhost:{}\"]", registry.port);
     assert!(text.contains(&entry), "{text}");
+    // The mapping the learned host was reached through, and no other.
+    assert!(text.contains("resolve = [\"localhost=127.0.0.1\"]"), "{text}");
 
     let again = Sandbox::new(&scratch)
         .options(&["--policy", policy.to_str().unwrap()])
@@ -449,6 +531,7 @@ fn npm_install_fetches_from_a_loopback_registry_through_the_proxy() {
         .env("npm_config_cache", &format!("{ws}/.npm-cache"))
         .env("npm_config_update_notifier", "false")
         .options(&["--allow-host", &format!("localhost:{}", registry.port)])
+        .options(&MAP_LOCALHOST)
         .deadline(Duration::from_secs(180))
         .run(&["sh", "-c", &script]);
 
@@ -510,6 +593,7 @@ fn pip_install(
             "--report",
             report.to_str().unwrap(),
         ])
+        .options(&MAP_LOCALHOST)
         .deadline(Duration::from_secs(180))
         .run(&["sh", "-c", &script])
 }
@@ -573,6 +657,27 @@ fn allowed_hosts_need_the_private_network() {
         (&["--net", "none", "--learn", "x.toml"][..], "--net proxy"),
         (&["--allow-host", "a.test", "--dns-sinkhole"][..], "sinkhole"),
         (&["--allow-host", "bad host"][..], "`bad host`"),
+        (&["--resolve", "a.test=10.0.0.7"][..], "--resolve needs"),
+        (&["--allow-host", "a.test", "--resolve", "a.test"][..], "NAME=IP"),
+        (
+            &["--allow-host", "a.test", "--resolve", "a.test=nowhere"][..],
+            "not an ip address",
+        ),
+        (
+            &["--allow-host", "a.test", "--resolve", "127.1=127.0.0.1"][..],
+            "not a host name",
+        ),
+        (
+            &[
+                "--allow-host",
+                "a.test",
+                "--resolve",
+                "a.test=10.0.0.7",
+                "--resolve",
+                "A.test=10.0.0.8",
+            ][..],
+            "mapped to 10.0.0.7 and 10.0.0.8",
+        ),
     ] {
         let outcome = Sandbox::new(&scratch).options(options).run(&["true"]);
 

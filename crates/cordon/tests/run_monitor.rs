@@ -351,3 +351,85 @@ fn relative_paths_follow_the_current_directory() {
     assert!(opened.iter().any(|p| p == "/etc/hostname"), "{opened:?}");
     assert!(opened.iter().any(|p| p == "/usr/cordon-missing"), "{opened:?}");
 }
+
+/// `--events` and `--report` inside the workspace are cordon's own
+/// writes: left out of the workspace's changes, in the report and in
+/// the events file, while the files the command made are listed.
+#[test]
+fn cordons_own_output_files_are_not_workspace_changes() {
+    let scratch = Scratch::new();
+    fs::create_dir(scratch.workspace.join("out")).unwrap();
+    let events = scratch.workspace.join("out/events.jsonl");
+    let report = scratch.workspace.join("report.json");
+    // Enough events that the events file has grown on disk before the
+    // walk after the run.
+    let script = "echo made > made.txt; echo also > out/also.txt; \
+                  echo mine > report.json; \
+                  for i in $(seq 100); do cat made.txt >/dev/null; done";
+
+    let outcome = Sandbox::new(&scratch)
+        .options(&[
+            "--events",
+            "./out/../out/events.jsonl",
+            "--report",
+            "report.json",
+        ])
+        .run(&["sh", "-c", script]);
+
+    assert_eq!(outcome.code, Some(0), "{outcome}");
+    let report = sandbox::read_json(&report, &outcome);
+    let workspace = &report["events"]["workspace"];
+    let listed: Vec<&str> = workspace["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter_map(|c| c["path"].as_str())
+        .collect();
+    assert!(listed.contains(&"made.txt"), "{workspace}");
+    assert!(listed.contains(&"out/also.txt"), "{workspace}");
+    assert!(!listed.contains(&"out/events.jsonl"), "{workspace}");
+    assert!(!listed.contains(&"report.json"), "{workspace}");
+    assert_eq!(workspace["created"], 2, "{workspace}");
+    assert_eq!(workspace["modified"], 0, "{workspace}");
+    let text = fs::read_to_string(&events).expect("the events");
+    let changed: Vec<String> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("JSON"))
+        .filter(|l| l["type"] == "change")
+        .filter_map(|l| l["path"].as_str().map(str::to_owned))
+        .collect();
+    assert!(changed.iter().any(|p| p == "made.txt"), "{text}");
+    assert!(!changed.iter().any(|p| p == "out/events.jsonl"), "{text}");
+    assert!(!changed.iter().any(|p| p == "report.json"), "{text}");
+}
+
+/// A command that swaps cordon's output files in the workspace for
+/// links to a file outside it gets nothing written there: cordon opened
+/// its outputs before the command started and writes through those.
+#[test]
+fn output_files_swapped_for_links_write_nothing_outside() {
+    let scratch = Scratch::new();
+    let outside = scratch.root.join("outside.txt");
+    fs::write(&outside, "untouched\n").unwrap();
+    let script = format!(
+        "for f in report.json run.html events.jsonl; do \
+           rm -f $f; ln -s {} $f; done",
+        outside.display()
+    );
+
+    let outcome = Sandbox::new(&scratch)
+        .options(&[
+            "--report",
+            "report.json",
+            "--html",
+            "run.html",
+            "--events",
+            "events.jsonl",
+        ])
+        .run(&["sh", "-c", &script]);
+
+    assert_eq!(outcome.code, Some(0), "{outcome}");
+    let link = fs::symlink_metadata(scratch.workspace.join("report.json"));
+    assert!(link.unwrap().file_type().is_symlink(), "{outcome}");
+    assert_eq!(fs::read_to_string(&outside).unwrap(), "untouched\n");
+}
