@@ -31,11 +31,17 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::cli::GlobalArgs;
 use crate::outputs::Output;
 use crate::targets::RegistryArgs;
+
+use self::pip::{Python, find_python, pin_requirements};
+use self::verdict::{Decision, Outcome, SHOWN_CHARS, failed_json, print_scan};
+
+mod pip;
+mod verdict;
 
 /// The files of an npm project that decide what `npm install` resolves.
 const NPM_PROJECT_FILES: [&str; 4] =
@@ -218,18 +224,6 @@ struct Plan<'a> {
     toolchain: Option<PathBuf>,
     /// `--report`, opened before anything runs (see [`crate::outputs`]).
     report: Option<Output>,
-}
-
-/// The interpreter of a pip install.
-struct Python {
-    program: PathBuf,
-    /// The virtual environment, when outside the workspace: read-only
-    /// while resolving, writable while installing.
-    outside: Option<PathBuf>,
-    /// The installation the virtual environment was made from, when it
-    /// lies in the home directory that the sandbox hides (pyenv does
-    /// that): read-only in the sandbox.
-    base: Option<PathBuf>,
 }
 
 impl<'a> Plan<'a> {
@@ -563,47 +557,6 @@ impl<'a> Plan<'a> {
     }
 }
 
-/// The interpreter for pip: `--python`, `$VIRTUAL_ENV`, or `.venv` in
-/// the workspace.
-fn find_python(
-    args: &InstallArgs,
-    workspace: &Path,
-) -> anyhow::Result<Python> {
-    let program = match (&args.python, std::env::var_os("VIRTUAL_ENV")) {
-        (Some(python), _) => python.clone(),
-        (None, Some(venv)) => Path::new(&venv).join("bin/python"),
-        (None, None) => workspace.join(".venv/bin/python"),
-    };
-    if !program.exists() {
-        bail!(
-            "no Python for pip at `{}`: make a virtual environment in the \
-             workspace (`python3 -m venv .venv`), activate one, or pass \
-             --python",
-            program.display()
-        );
-    }
-    let program = std::path::absolute(&program).with_context(|| {
-        format!("cannot use the Python `{}`", program.display())
-    })?;
-    let venv = venv_of(&program);
-    let base = venv.as_deref().and_then(base_in_home);
-    let outside = venv.filter(|venv| !venv.starts_with(workspace));
-    Ok(Python { program, outside, base })
-}
-
-/// The prefix of the Python a virtual environment was made from (the
-/// parent of `home` in its `pyvenv.cfg`), when it is inside `$HOME`.
-fn base_in_home(venv: &Path) -> Option<PathBuf> {
-    let config = std::fs::read_to_string(venv.join("pyvenv.cfg")).ok()?;
-    let bin = config.lines().find_map(|line| {
-        let (key, value) = line.split_once('=')?;
-        (key.trim() == "home").then(|| PathBuf::from(value.trim()))
-    })?;
-    let prefix = bin.parent()?.canonicalize().ok()?;
-    let home = PathBuf::from(std::env::var_os("HOME")?).canonicalize().ok()?;
-    prefix.starts_with(home).then_some(prefix)
-}
-
 /// The sysroot of the Rust toolchain the user's `rustc` runs: cargo and
 /// rustc are run from there directly, since rustup's proxies and
 /// settings live in the home the sandbox hides.
@@ -630,14 +583,6 @@ fn toolchain_env(sysroot: &Path) -> Vec<(OsString, OsString)> {
         path.push(rest);
     }
     vec![("PATH".into(), path), ("RUSTC".into(), bin.join("rustc").into())]
-}
-
-/// The virtual environment `python` belongs to: the directory above
-/// its `bin` that holds a `pyvenv.cfg`.
-fn venv_of(python: &Path) -> Option<PathBuf> {
-    let venv = python.parent()?.parent()?;
-    let venv = venv.canonicalize().ok()?;
-    venv.join("pyvenv.cfg").is_file().then_some(venv)
 }
 
 /// The `HOST:PORT` of each registry `manager` talks to.
@@ -834,255 +779,8 @@ impl Resolved {
         format!("what {} pins", name.to_string_lossy())
     }
 }
-
-/// A pip report turned into a requirements file.
-struct Pinned {
-    /// `name==version --hash=sha256:...` lines.
-    text: String,
-    /// Local directories or files pip would install.
-    local: Vec<PathBuf>,
-    /// Remote items without a digest.
-    unpinned: Vec<String>,
-}
-
-/// Reads the `install` list of a `pip install --report` file.
-fn pin_requirements(report: &str) -> anyhow::Result<Pinned> {
-    let report: Value =
-        serde_json::from_str(report).context("cannot read pip's report")?;
-    let items = report["install"]
-        .as_array()
-        .context("pip's report has no install list")?;
-    let mut pinned = Pinned {
-        text: String::new(),
-        local: Vec::new(),
-        unpinned: Vec::new(),
-    };
-    for item in items {
-        let name = item["metadata"]["name"].as_str().unwrap_or_default();
-        let version = item["metadata"]["version"].as_str().unwrap_or_default();
-        let info = &item["download_info"];
-        let url = info["url"].as_str().unwrap_or_default();
-        if let Some(path) = url.strip_prefix("file://") {
-            pinned.local.push(PathBuf::from(percent_decode(path)));
-            continue;
-        }
-        match sha256_of(info) {
-            Some(hex) if !name.is_empty() && !version.is_empty() => {
-                let _ = writeln!(
-                    pinned.text,
-                    "{name}=={version} --hash=sha256:{hex}"
-                );
-            }
-            _ => pinned.unpinned.push(format!("{name} from {url}")),
-        }
-    }
-    Ok(pinned)
-}
-
-/// The SHA-256 in a pip report's `download_info`: `archive_info.hashes`
-/// (newer pip) or `archive_info.hash` (`sha256=...`).
-fn sha256_of(info: &Value) -> Option<String> {
-    let archive = &info["archive_info"];
-    let hex = archive["hashes"]["sha256"]
-        .as_str()
-        .map(str::to_string)
-        .or_else(|| {
-            let hash = archive["hash"].as_str()?;
-            hash.strip_prefix("sha256=").map(str::to_string)
-        })?;
-    let valid = hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit());
-    valid.then_some(hex)
-}
-
-/// `%XX` escapes of a `file://` URL's path decoded.
-fn percent_decode(path: &str) -> String {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex =
-            bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// What the scan means for the install.
-struct Decision {
-    refused: bool,
-    /// Targets refused, with their verdicts.
-    blocking: Vec<String>,
-    /// Targets that could not be scanned.
-    unreadable: Vec<String>,
-}
-
-impl Decision {
-    /// The decision on `scan`; `unpinned` (what the scan could not
-    /// fetch) refuses like a package that could not be read.
-    fn new(args: &InstallArgs, scan: &Value, unpinned: &[String]) -> Decision {
-        let mut decision = Decision {
-            refused: false,
-            blocking: Vec::new(),
-            unreadable: Vec::new(),
-        };
-        for package in packages(scan) {
-            let target = package["target"].as_str().unwrap_or("?").to_string();
-            match package["verdict"].as_str() {
-                Some("malicious") => decision.blocking.push(target),
-                Some("suspicious")
-                    if args.refuse_on == RefuseOn::Suspicious =>
-                {
-                    decision.blocking.push(target);
-                }
-                None => decision.unreadable.push(target),
-                _ => {}
-            }
-        }
-        decision.unreadable.extend(unpinned.iter().cloned());
-        decision.refused =
-            !decision.blocking.is_empty() || !decision.unreadable.is_empty();
-        decision
-    }
-}
-
-fn packages(scan: &Value) -> &[Value] {
-    scan["packages"].as_array().map_or(&[], Vec::as_slice)
-}
-
-/// Prints the verdict of every package that is not clean, with its
-/// findings, then a one-line tally.
-fn print_scan(scan: &Value, decision: &Decision) {
-    let all = packages(scan);
-    let mut clean = 0;
-    for package in all {
-        match package["verdict"].as_str() {
-            Some("clean") => clean += 1,
-            _ => eprint!("{}", describe_package(package)),
-        }
-    }
-    eprintln!("cordon: {} packages scanned, {clean} clean", all.len());
-    for target in &decision.unreadable {
-        let target = cordon_report::terminal_safe(target, SHOWN_CHARS);
-        eprintln!("cordon: {target} could not be scanned, so it is refused");
-    }
-}
-
-/// How many characters of one line of a package's text are shown.
-const SHOWN_CHARS: usize = 200;
-
-/// A string field of a scan report entry, made safe for a terminal:
-/// targets, paths, messages and snippets are a package's own text.
-fn field(value: &Value, key: &str) -> String {
-    let text = value[key].as_str().unwrap_or("?");
-    cordon_report::terminal_safe(text, SHOWN_CHARS)
-}
-
-/// A flagged package and its findings, in the report's order.
-fn describe_package(package: &Value) -> String {
-    let target = field(package, "target");
-    let mut text = match package["verdict"].as_str() {
-        Some(_) => {
-            let (verdict, score) =
-                (field(package, "verdict"), &package["score"]);
-            format!("{target}: {verdict} (score {score})\n")
-        }
-        None => {
-            format!("{target}: not scanned: {}\n", field(package, "error"))
-        }
-    };
-    if package["summary"].is_string() {
-        let _ = writeln!(text, "  {}", field(package, "summary"));
-    }
-    let findings =
-        package["findings"].as_array().map_or(&[][..], Vec::as_slice);
-    for finding in findings {
-        let _ = writeln!(
-            text,
-            "  {} {} {}:{} {}",
-            field(finding, "severity"),
-            field(finding, "rule"),
-            field(finding, "path"),
-            finding["line"],
-            field(finding, "message"),
-        );
-        let snippet = finding["snippet"].as_str().unwrap_or_default();
-        for line in snippet.lines() {
-            let line = cordon_report::terminal_safe(line, SHOWN_CHARS);
-            let _ = writeln!(text, "      {line}");
-        }
-    }
-    text
-}
-
-/// Everything the combined report holds.
-struct Outcome {
-    resolved: Resolved,
-    scan: Value,
-    decision: Decision,
-    run: Option<Value>,
-}
-
-impl Outcome {
-    fn to_json(&self, args: &InstallArgs) -> Value {
-        let refused = self.decision.refused && args.force.is_none();
-        json!({
-            "version": 1,
-            "install": {
-                "manager": args.manager.name(),
-                "args": args_json(args),
-                "lockfile": self.resolved.lockfile.file_name().map(|n| n.to_string_lossy()),
-                "unpinned": self.resolved.unpinned,
-                "refused": refused,
-                "blocking": self.decision.blocking,
-                "unreadable": self.decision.unreadable,
-                "forced": args.force.as_ref().filter(|_| self.decision.refused),
-                "error": null,
-            },
-            "resolve": self.resolved.run,
-            "scan": self.scan,
-            "run": self.run,
-        })
-    }
-}
-
-/// The report of an install whose resolve step failed: nothing was
-/// scanned or installed.
-fn failed_json(args: &InstallArgs, why: &str) -> Value {
-    json!({
-        "version": 1,
-        "install": {
-            "manager": args.manager.name(),
-            "args": args_json(args),
-            "lockfile": null,
-            "unpinned": [],
-            "refused": false,
-            "blocking": [],
-            "unreadable": [],
-            "forced": null,
-            "error": why,
-        },
-        "resolve": null,
-        "scan": null,
-        "run": null,
-    })
-}
-
-/// The manager's arguments as JSON strings.
-fn args_json(args: &InstallArgs) -> Vec<String> {
-    args.args.iter().map(|a| a.to_string_lossy().into_owned()).collect()
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use clap::Parser;
 
     use super::*;
@@ -1094,7 +792,9 @@ mod tests {
     }
 
     /// `cordon install` flags, after the subcommand's name.
-    fn parse<'a>(argv: impl IntoIterator<Item = &'a str>) -> InstallArgs {
+    pub(super) fn parse<'a>(
+        argv: impl IntoIterator<Item = &'a str>,
+    ) -> InstallArgs {
         let argv = std::iter::once("install").chain(argv);
         Cli::try_parse_from(argv).unwrap().args
     }
@@ -1136,86 +836,5 @@ mod tests {
         assert_eq!(args.manager, Manager::Npm);
         assert_eq!(args.force.as_deref(), Some("why"));
         assert_eq!(args.args, ["--save-dev", "a", "--force"]);
-    }
-
-    const SHA: &str =
-        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-
-    #[test]
-    fn a_pip_report_becomes_pinned_requirements() {
-        let report = json!({"install": [
-            {"metadata": {"name": "six", "version": "1.17.0"},
-             "download_info": {"url": "https://f/six.whl",
-                               "archive_info": {"hash": format!("sha256={SHA}")}}},
-            {"metadata": {"name": "idna", "version": "3.0"},
-             "download_info": {"url": "https://f/idna.whl",
-                               "archive_info": {"hashes": {"sha256": SHA}}}},
-            {"metadata": {"name": "mine", "version": "0.1"},
-             "download_info": {"url": "file:///src/my%20pkg",
-                               "dir_info": {}}},
-            {"metadata": {"name": "vcs", "version": "1"},
-             "download_info": {"url": "https://git/x", "vcs_info": {}}},
-        ]});
-
-        let pinned = pin_requirements(&report.to_string()).unwrap();
-
-        assert_eq!(
-            pinned.text,
-            format!(
-                "six==1.17.0 --hash=sha256:{SHA}\n\
-                 idna==3.0 --hash=sha256:{SHA}\n"
-            )
-        );
-        assert_eq!(pinned.local, [PathBuf::from("/src/my pkg")]);
-        assert_eq!(pinned.unpinned, ["vcs from https://git/x"]);
-        assert!(pin_requirements("{}").is_err());
-    }
-
-    #[test]
-    fn malicious_refuses_and_suspicious_only_when_asked() {
-        let scan = json!({"packages": [
-            {"target": "a", "verdict": "clean"},
-            {"target": "b", "verdict": "suspicious"},
-            {"target": "c", "verdict": null, "error": "truncated"},
-        ]});
-        let args = |extra: &[&str]| {
-            let mut argv = extra.to_vec();
-            argv.extend(["npm", "a"]);
-            parse(argv)
-        };
-
-        let default = Decision::new(&args(&[]), &scan, &[]);
-        let strict =
-            Decision::new(&args(&["--refuse-on", "suspicious"]), &scan, &[]);
-        let vcs = Decision::new(&args(&[]), &clean_scan(), &["x".into()]);
-
-        assert!(default.refused);
-        assert!(default.blocking.is_empty());
-        assert_eq!(default.unreadable, ["c"]);
-        assert_eq!(strict.blocking, ["b"]);
-        assert!(!Decision::new(&args(&[]), &clean_scan(), &[]).refused);
-        assert!(vcs.refused && vcs.unreadable == ["x"]);
-    }
-
-    fn clean_scan() -> Value {
-        json!({"packages": [{"target": "a", "verdict": "clean"}]})
-    }
-
-    #[test]
-    fn a_package_cannot_write_escapes_to_the_terminal() {
-        let package = json!({
-            "target": "npm:x@1", "verdict": "malicious", "score": 30,
-            "summary": "bad\u{1b}[2J",
-            "findings": [{"severity": "high", "rule": "r", "path": "a\u{202e}b",
-                          "line": 3, "message": "m",
-                          "snippet": "one\u{1b}]0;title\u{7}\ntwo"}],
-        });
-
-        let text = describe_package(&package);
-
-        assert!(!text.contains('\u{1b}'), "{text:?}");
-        assert!(!text.contains('\u{202e}'), "{text:?}");
-        assert!(text.contains("npm:x@1: malicious (score 30)"), "{text}");
-        assert!(text.contains("      two\n"), "{text}");
     }
 }
