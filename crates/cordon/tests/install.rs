@@ -1,9 +1,9 @@
 //! `cordon install npm|pip|cargo` end to end, against a fake registry on
 //! loopback that serves one honest package and one whose code reads
-//! credentials and sends them away (harmlessly: nothing here ever runs
-//! it, and its only destination is an invalid name). The honest one
-//! installs in the sandbox; the other is refused with its finding shown
-//! and never reaches the workspace.
+//! credentials and sends them away (harmlessly: the hostile packages
+//! are refused before anything runs them, which the tests check). The
+//! honest one installs in the sandbox; the other is refused with its
+//! finding shown and never reaches the workspace.
 
 #[path = "../../cordon-registry/tests/support/mod.rs"]
 mod fake;
