@@ -130,17 +130,19 @@ pub(super) struct Outcome {
 impl Outcome {
     pub(super) fn to_json(&self, args: &InstallArgs) -> Value {
         let refused = self.decision.refused && args.force.is_none();
+        let lockfile = self.resolved.lockfile.file_name();
+        let forced = args.force.as_ref().filter(|_| self.decision.refused);
         json!({
             "version": 1,
             "install": {
                 "manager": args.manager.name(),
                 "args": args_json(args),
-                "lockfile": self.resolved.lockfile.file_name().map(|n| n.to_string_lossy()),
+                "lockfile": lockfile.map(|name| name.to_string_lossy()),
                 "unpinned": self.resolved.unpinned,
                 "refused": refused,
                 "blocking": self.decision.blocking,
                 "unreadable": self.decision.unreadable,
-                "forced": args.force.as_ref().filter(|_| self.decision.refused),
+                "forced": forced,
                 "error": null,
             },
             "resolve": self.resolved.run,
