@@ -59,9 +59,15 @@ const REFUSED: u8 = 1;
 /// The exit code when the resolve or scan step itself failed.
 const FAILED: u8 = 2;
 
+/// What `cordon install --help` says about exit codes.
+const EXIT_CODES: &str = "Exit codes: the package manager's own once the \
+    install ran; 1 when the scan refused the install; 2 when resolving or \
+    scanning failed; 125 when the sandbox could not start.";
+
 /// Flags of `cordon install`. cordon's own flags come before the
 /// package manager's name; everything after it goes to the manager.
 #[derive(Debug, Args)]
+#[command(after_help = EXIT_CODES)]
 pub struct InstallArgs {
     /// Install even when the scan would refuse; REASON is recorded in
     /// the report and printed.
