@@ -144,6 +144,30 @@ impl Cache {
         }
     }
 
+    /// Removes the reports stored more than `max_age` ago, and those of
+    /// any ruleset but `ruleset` stored more than `stale` ago (reports
+    /// of an older cordon or of rules since changed, which this scanner
+    /// never reads); returns how many were removed.
+    pub fn prune(
+        &self,
+        ruleset: &str,
+        stale: Duration,
+        max_age: Duration,
+    ) -> Result<u64, Error> {
+        let now = now_secs();
+        let before = |age: Duration| now.saturating_sub(secs(age));
+        let state = self.lock();
+        let removed = state
+            .conn
+            .execute(
+                "DELETE FROM reports
+                 WHERE stored < ?1 OR (ruleset != ?2 AND stored < ?3)",
+                params![before(max_age), ruleset, before(stale)],
+            )
+            .map_err(|source| self.sqlite("write", source))?;
+        Ok(removed as u64)
+    }
+
     /// How many reports the cache holds, for every ruleset.
     pub fn len(&self) -> Result<u64, Error> {
         let state = self.lock();
@@ -323,9 +347,7 @@ fn store(
     ruleset: &str,
     report: &str,
 ) -> Result<(), rusqlite::Error> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = now_secs();
     let transaction = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     {
@@ -340,9 +362,59 @@ fn store(
     transaction.commit()
 }
 
+/// Seconds since the epoch, as the `stored` column keeps them.
+fn now_secs() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, secs)
+}
+
+/// A duration in whole seconds, saturated to fit the column.
+fn secs(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DAY: Duration = Duration::from_secs(86_400);
+
+    /// Makes the report under `digest` look `days` days old.
+    fn age(cache: &Cache, digest: &str, days: i64) {
+        let stored = now_secs() - days * 86_400;
+        let state = cache.lock();
+        state
+            .conn
+            .execute(
+                "UPDATE reports SET stored = ?1 WHERE digest = ?2",
+                params![stored, digest],
+            )
+            .unwrap();
+    }
+
+    #[test]
+    fn pruning_drops_old_reports_and_stale_rulesets_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("scan.sqlite3")).unwrap();
+        let put = |digest: &str, ruleset: &str, days: i64| {
+            cache.put(&[digest.to_string()], ruleset, "{}").unwrap();
+            age(&cache, digest, days);
+        };
+        put("fresh-current", "now", 1);
+        put("old-current", "now", 100);
+        put("fresh-other", "before", 1);
+        put("stale-other", "before", 10);
+
+        let removed = cache.prune("now", 7 * DAY, 90 * DAY).unwrap();
+
+        assert_eq!(removed, 2);
+        let kept = |digest: &str, ruleset: &str| {
+            cache.get(&[digest.to_string()], ruleset).unwrap().is_some()
+        };
+        assert!(kept("fresh-current", "now"));
+        assert!(kept("fresh-other", "before"));
+        assert!(!kept("old-current", "now"));
+        assert!(!kept("stale-other", "before"));
+    }
 
     #[test]
     fn aside_names_stay_beside_the_file() {

@@ -8,9 +8,15 @@
 //! before anything is downloaded), a directory under a digest of its
 //! files' paths and contents. Only finished reports are stored; a
 //! package that could not be fetched or read is tried again next time.
+//!
+//! Each scan prunes the cache as it opens it: reports of other rulesets
+//! (an older cordon, rules since changed) after [`STALE_AFTER`], and
+//! every report after [`KEPT_FOR`], so that the file does not grow with
+//! every upgrade.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use cordon_cache::Cache;
 use cordon_package::{Limits, Package};
@@ -20,6 +26,12 @@ use cordon_scan::score;
 use cordon_scan::{Engine, Rule};
 
 use crate::ignore::Ignore;
+
+/// How long reports of another ruleset than this run's are kept.
+pub const STALE_AFTER: Duration = Duration::from_secs(7 * 86_400);
+
+/// How long any report is kept.
+pub const KEPT_FOR: Duration = Duration::from_secs(90 * 86_400);
 
 /// The cache, or none, with the counts of one run.
 pub struct ScanCache {
@@ -40,6 +52,9 @@ impl ScanCache {
         ruleset: String,
     ) -> ScanCache {
         let cache = if disabled { None } else { open(dir) };
+        if let Some(cache) = &cache {
+            prune(cache, &ruleset);
+        }
         ScanCache {
             cache,
             ruleset,
@@ -147,6 +162,16 @@ fn open(dir: Option<&PathBuf>) -> Option<Cache> {
         );
     }
     Some(cache)
+}
+
+/// Drops old and stale reports; a failure is said at debug level, since
+/// the scan needs none of them.
+fn prune(cache: &Cache, ruleset: &str) {
+    match cache.prune(ruleset, STALE_AFTER, KEPT_FOR) {
+        Ok(0) => {}
+        Ok(removed) => tracing::debug!("scan cache: pruned {removed}"),
+        Err(err) => tracing::debug!("scan cache: cannot prune: {err}"),
+    }
 }
 
 /// The keys of an archive's bytes: its SHA-256, the content hash, and
