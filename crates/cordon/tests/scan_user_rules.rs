@@ -10,7 +10,7 @@ mod support;
 use std::path::Path;
 
 use serde_json::Value;
-use support::{Entry, Run, cordon, gzip, tar};
+use support::{Run, cordon};
 
 /// A string planted in the fixture package, on line 3 of its module.
 const MARKER: &str = "cordon-user-rule-marker-7f3a";
@@ -35,16 +35,31 @@ fn package_dir(dir: &Path, name: &str, marker: &str) -> String {
     name.to_string()
 }
 
-/// The same package as a `.tar.gz` under `dir`; returns its name.
-fn package_tgz(dir: &Path) -> String {
-    let setup = b"from setuptools import setup\nsetup(name='p')\n";
-    let helper = module(MARKER);
-    let archive = gzip(&tar(&[
-        Entry::File(b"p-1.0/setup.py", setup),
-        Entry::File(b"p-1.0/pkg/helper.py", helper.as_bytes()),
-    ]));
-    std::fs::write(dir.join("p-1.0.tar.gz"), archive).unwrap();
-    "p-1.0.tar.gz".to_string()
+/// A scratch directory holding the marked package `p`, and the rule
+/// files a test writes beside it.
+struct Fixture {
+    dir: tempfile::TempDir,
+    /// The package's name in the directory, the scan target.
+    target: String,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let target = package_dir(dir.path(), "p", MARKER);
+        Fixture { dir, target }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `data` to `name` in the directory, making its parents.
+    fn write(&self, name: &str, data: impl AsRef<[u8]>) {
+        let path = self.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, data).unwrap();
+    }
 }
 
 /// A YARA rule that looks for `needle`.
@@ -88,19 +103,29 @@ fn of_rule(run: &Run, code: &str) -> Vec<Value> {
 
 #[cfg(feature = "yara")]
 mod yara {
+    use support::{Entry, gzip, tar};
+
     use super::*;
+
+    /// The same package as a `.tar.gz` under `dir`; returns its name.
+    fn package_tgz(dir: &Path) -> String {
+        let setup = b"from setuptools import setup\nsetup(name='p')\n";
+        let helper = module(MARKER);
+        let archive = gzip(&tar(&[
+            Entry::File(b"p-1.0/setup.py", setup),
+            Entry::File(b"p-1.0/pkg/helper.py", helper.as_bytes()),
+        ]));
+        std::fs::write(dir.join("p-1.0.tar.gz"), archive).unwrap();
+        "p-1.0.tar.gz".to_string()
+    }
 
     #[test]
     fn a_yara_match_in_a_directory_is_a_finding() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = package_dir(dir.path(), "p", MARKER);
-        std::fs::write(
-            dir.path().join("m.yar"),
-            yara_rule("planted", "high", MARKER),
-        )
-        .unwrap();
+        let fx = Fixture::new();
+        let (dir, target) = (fx.path(), fx.target.clone());
+        fx.write("m.yar", yara_rule("planted", "high", MARKER));
 
-        let run = scan(dir.path(), &["--yara", "m.yar", &target]);
+        let run = scan(dir, &["--yara", "m.yar", &target]);
 
         let found = of_rule(&run, "yara:planted");
         assert_eq!(found.len(), 1, "{run}");
@@ -117,15 +142,12 @@ mod yara {
 
     #[test]
     fn a_yara_match_inside_an_archive_is_a_finding() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = package_tgz(dir.path());
-        std::fs::write(
-            dir.path().join("m.yar"),
-            yara_rule("planted", "low", MARKER),
-        )
-        .unwrap();
+        let fx = Fixture::new();
+        let dir = fx.path();
+        let target = package_tgz(dir);
+        fx.write("m.yar", yara_rule("planted", "low", MARKER));
 
-        let run = scan(dir.path(), &["--yara", "m.yar", &target]);
+        let run = scan(dir, &["--yara", "m.yar", &target]);
 
         let found = of_rule(&run, "yara:planted");
         assert_eq!(found.len(), 1, "{run}");
@@ -136,16 +158,13 @@ mod yara {
 
     #[test]
     fn a_near_miss_gives_no_finding() {
-        let dir = tempfile::tempdir().unwrap();
+        let fx = Fixture::new();
+        let dir = fx.path();
         let near = MARKER.replace("7f3a", "7f3b");
-        let target = package_dir(dir.path(), "p", &near);
-        std::fs::write(
-            dir.path().join("m.yar"),
-            yara_rule("planted", "high", MARKER),
-        )
-        .unwrap();
+        let target = package_dir(dir, "near", &near);
+        fx.write("m.yar", yara_rule("planted", "high", MARKER));
 
-        let run = scan(dir.path(), &["--yara", "m.yar", &target]);
+        let run = scan(dir, &["--yara", "m.yar", &target]);
 
         assert_eq!(run.code, Some(0), "{run}");
         let yara: Vec<_> = findings(&run)
@@ -157,16 +176,12 @@ mod yara {
 
     #[test]
     fn a_yara_finding_counts_toward_the_verdict() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = package_dir(dir.path(), "p", MARKER);
-        std::fs::write(
-            dir.path().join("m.yar"),
-            yara_rule("planted", "critical", "setup(name="),
-        )
-        .unwrap();
+        let fx = Fixture::new();
+        let (dir, target) = (fx.path(), fx.target.clone());
+        fx.write("m.yar", yara_rule("planted", "critical", "setup(name="));
 
-        let plain = scan(dir.path(), &[&target]);
-        let with = scan(dir.path(), &["--yara", "m.yar", &target]);
+        let plain = scan(dir, &[&target]);
+        let with = scan(dir, &["--yara", "m.yar", &target]);
 
         assert_eq!(plain.code, Some(0), "{plain}");
         assert_eq!(plain.json()["packages"][0]["verdict"], "clean");
@@ -176,13 +191,13 @@ mod yara {
 
     #[test]
     fn a_syntax_error_names_the_file_and_line_before_scanning() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = package_dir(dir.path(), "p", MARKER);
+        let fx = Fixture::new();
+        let (dir, target) = (fx.path(), fx.target.clone());
         let broken = "rule ok { condition: true }\n\nrule bad {\n    \
             strings:\n        $a = \"x\"\n    condition:\n        $a and\n}\n";
-        std::fs::write(dir.path().join("broken.yar"), broken).unwrap();
+        fx.write("broken.yar", broken);
 
-        let run = scan(dir.path(), &["--yara", "broken.yar", &target]);
+        let run = scan(dir, &["--yara", "broken.yar", &target]);
 
         assert_eq!(run.code, Some(2), "{run}");
         assert!(run.stdout.is_empty(), "{run}");
@@ -192,15 +207,11 @@ mod yara {
 
     #[test]
     fn a_bad_severity_names_the_rule() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = package_dir(dir.path(), "p", MARKER);
-        std::fs::write(
-            dir.path().join("m.yar"),
-            yara_rule("planted", "dire", MARKER),
-        )
-        .unwrap();
+        let fx = Fixture::new();
+        let (dir, target) = (fx.path(), fx.target.clone());
+        fx.write("m.yar", yara_rule("planted", "dire", MARKER));
 
-        let run = scan(dir.path(), &["--yara", "m.yar", &target]);
+        let run = scan(dir, &["--yara", "m.yar", &target]);
 
         assert_eq!(run.code, Some(2), "{run}");
         assert!(run.stderr.contains("planted"), "{run}");
@@ -210,9 +221,9 @@ mod yara {
 
     #[test]
     fn a_directory_of_yara_rules_loads_each_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = package_dir(dir.path(), "p", MARKER);
-        let rules = dir.path().join("rules");
+        let fx = Fixture::new();
+        let (dir, target) = (fx.path(), fx.target.clone());
+        let rules = dir.join("rules");
         std::fs::create_dir(&rules).unwrap();
         std::fs::write(rules.join("a.yar"), yara_rule("one", "low", MARKER))
             .unwrap();
@@ -223,7 +234,7 @@ mod yara {
         .unwrap();
         std::fs::write(rules.join("notes.txt"), "not a rule {").unwrap();
 
-        let run = scan(dir.path(), &["--yara", "rules", &target]);
+        let run = scan(dir, &["--yara", "rules", &target]);
 
         assert_eq!(of_rule(&run, "yara:one").len(), 1, "{run}");
         let two = of_rule(&run, "yara:two");
@@ -233,15 +244,12 @@ mod yara {
 
     #[test]
     fn the_same_rule_name_in_two_files_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = package_dir(dir.path(), "p", MARKER);
-        std::fs::write(dir.path().join("a.yar"), yara_rule("x", "low", "a"))
-            .unwrap();
-        std::fs::write(dir.path().join("b.yar"), yara_rule("x", "low", "b"))
-            .unwrap();
+        let fx = Fixture::new();
+        let (dir, target) = (fx.path(), fx.target.clone());
+        fx.write("a.yar", yara_rule("x", "low", "a"));
+        fx.write("b.yar", yara_rule("x", "low", "b"));
 
-        let run =
-            scan(dir.path(), &["--yara", "a.yar", "--yara", "b.yar", &target]);
+        let run = scan(dir, &["--yara", "a.yar", "--yara", "b.yar", &target]);
 
         assert_eq!(run.code, Some(2), "{run}");
         assert!(
@@ -252,16 +260,12 @@ mod yara {
 
     #[test]
     fn ignore_suppresses_yara_findings() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = package_dir(dir.path(), "p", MARKER);
-        std::fs::write(
-            dir.path().join("m.yar"),
-            yara_rule("planted", "critical", MARKER),
-        )
-        .unwrap();
+        let fx = Fixture::new();
+        let (dir, target) = (fx.path(), fx.target.clone());
+        fx.write("m.yar", yara_rule("planted", "critical", MARKER));
 
         let flag = scan(
-            dir.path(),
+            dir,
             &["--yara", "m.yar", "--ignore", "yara:planted", &target],
         );
 
@@ -269,31 +273,24 @@ mod yara {
         assert!(of_rule(&flag, "yara:planted").is_empty(), "{flag}");
         assert_eq!(flag.json()["packages"][0]["suppressed"], 1, "{flag}");
 
-        std::fs::write(
-            dir.path().join("cordon.toml"),
+        fx.write(
+            "cordon.toml",
             "[[scan.ignore]]\nrule = \"yara:planted\"\n\
              path = \"**/helper.py\"\nreason = \"the test's own marker\"\n",
-        )
-        .unwrap();
-        let config = scan(dir.path(), &["--yara", "m.yar", &target]);
+        );
+        let config = scan(dir, &["--yara", "m.yar", &target]);
         assert_eq!(config.code, Some(0), "{config}");
         assert!(of_rule(&config, "yara:planted").is_empty(), "{config}");
     }
 
     #[test]
     fn ignoring_an_unknown_yara_rule_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = package_dir(dir.path(), "p", MARKER);
-        std::fs::write(
-            dir.path().join("m.yar"),
-            yara_rule("planted", "high", MARKER),
-        )
-        .unwrap();
+        let fx = Fixture::new();
+        let (dir, target) = (fx.path(), fx.target.clone());
+        fx.write("m.yar", yara_rule("planted", "high", MARKER));
 
-        let run = scan(
-            dir.path(),
-            &["--yara", "m.yar", "--ignore", "yara:nope", &target],
-        );
+        let run =
+            scan(dir, &["--yara", "m.yar", "--ignore", "yara:nope", &target]);
 
         assert_eq!(run.code, Some(2), "{run}");
         assert!(run.stderr.contains("yara:nope"), "{run}");
@@ -301,32 +298,23 @@ mod yara {
 
     #[test]
     fn cordon_toml_can_name_yara_rules() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = package_dir(dir.path(), "p", MARKER);
-        std::fs::create_dir(dir.path().join("policy")).unwrap();
-        std::fs::write(
-            dir.path().join("policy/m.yar"),
-            yara_rule("planted", "high", MARKER),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("policy/cordon.toml"),
-            "[scan]\nyara = [\"m.yar\"]\n",
-        )
-        .unwrap();
+        let fx = Fixture::new();
+        let (dir, target) = (fx.path(), fx.target.clone());
+        std::fs::create_dir(dir.join("policy")).unwrap();
+        fx.write("policy/m.yar", yara_rule("planted", "high", MARKER));
+        fx.write("policy/cordon.toml", "[scan]\nyara = [\"m.yar\"]\n");
 
-        let run =
-            scan(dir.path(), &["--config", "policy/cordon.toml", &target]);
+        let run = scan(dir, &["--config", "policy/cordon.toml", &target]);
 
         assert_eq!(of_rule(&run, "yara:planted").len(), 1, "{run}");
     }
 
     #[test]
     fn a_changed_yara_file_is_never_served_from_the_cache() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = package_dir(dir.path(), "p", MARKER);
-        let rule = dir.path().join("m.yar");
-        let cache = dir.path().join("cache").display().to_string();
+        let fx = Fixture::new();
+        let (dir, target) = (fx.path(), fx.target.clone());
+        let rule = dir.join("m.yar");
+        let cache = dir.join("cache").display().to_string();
         let run = || {
             let args = [
                 "scan",
@@ -339,7 +327,7 @@ mod yara {
                 "m.yar",
                 &target,
             ];
-            cordon(dir.path(), &args)
+            cordon(dir, &args)
         };
 
         std::fs::write(&rule, yara_rule("planted", "high", MARKER)).unwrap();
@@ -360,12 +348,11 @@ mod yara {
 #[cfg(not(feature = "yara"))]
 #[test]
 fn yara_without_the_feature_is_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let target = package_dir(dir.path(), "p", MARKER);
-    std::fs::write(dir.path().join("m.yar"), yara_rule("p", "high", MARKER))
-        .unwrap();
+    let fx = Fixture::new();
+    let (dir, target) = (fx.path(), fx.target.clone());
+    fx.write("m.yar", yara_rule("p", "high", MARKER));
 
-    let run = scan(dir.path(), &["--yara", "m.yar", &target]);
+    let run = scan(dir, &["--yara", "m.yar", &target]);
 
     assert_eq!(run.code, Some(2), "{run}");
     assert!(run.stderr.contains("no YARA support"), "{run}");
@@ -373,36 +360,31 @@ fn yara_without_the_feature_is_a_clear_error() {
 
 #[test]
 fn a_rule_file_in_cordons_format_adds_rules() {
-    let dir = tempfile::tempdir().unwrap();
-    let target = package_dir(dir.path(), "p", MARKER);
-    std::fs::write(
-        dir.path().join("mine.toml"),
-        toml_rule("user-marker", MARKER),
-    )
-    .unwrap();
+    let fx = Fixture::new();
+    let (dir, target) = (fx.path(), fx.target.clone());
+    fx.write("mine.toml", toml_rule("user-marker", MARKER));
 
-    let run = scan(dir.path(), &["--rules", "mine.toml", &target]);
+    let run = scan(dir, &["--rules", "mine.toml", &target]);
 
     let found = of_rule(&run, "user-marker");
     assert_eq!(found.len(), 1, "{run}");
     assert_eq!(found[0]["severity"], "high", "{run}");
     assert_eq!(found[0]["line"], 3, "{run}");
-    let near = scan(dir.path(), &[&target]);
+    let near = scan(dir, &[&target]);
     assert!(of_rule(&near, "user-marker").is_empty(), "{near}");
 }
 
 #[test]
 fn a_directory_of_rule_files_and_ignore_work_together() {
-    let dir = tempfile::tempdir().unwrap();
-    let target = package_dir(dir.path(), "p", MARKER);
-    let rules = dir.path().join("rules");
+    let fx = Fixture::new();
+    let (dir, target) = (fx.path(), fx.target.clone());
+    let rules = dir.join("rules");
     std::fs::create_dir(&rules).unwrap();
     std::fs::write(rules.join("a.toml"), toml_rule("user-a", MARKER)).unwrap();
     std::fs::write(rules.join("b.toml"), toml_rule("user-b", "import os"))
         .unwrap();
 
-    let run =
-        scan(dir.path(), &["--rules", "rules", "--ignore", "user-b", &target]);
+    let run = scan(dir, &["--rules", "rules", "--ignore", "user-b", &target]);
 
     assert_eq!(of_rule(&run, "user-a").len(), 1, "{run}");
     assert!(of_rule(&run, "user-b").is_empty(), "{run}");
@@ -411,15 +393,11 @@ fn a_directory_of_rule_files_and_ignore_work_together() {
 
 #[test]
 fn a_rule_id_of_the_builtin_pack_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let target = package_dir(dir.path(), "p", MARKER);
-    std::fs::write(
-        dir.path().join("mine.toml"),
-        toml_rule("py-exec-decoded", MARKER),
-    )
-    .unwrap();
+    let fx = Fixture::new();
+    let (dir, target) = (fx.path(), fx.target.clone());
+    fx.write("mine.toml", toml_rule("py-exec-decoded", MARKER));
 
-    let run = scan(dir.path(), &["--rules", "mine.toml", &target]);
+    let run = scan(dir, &["--rules", "mine.toml", &target]);
 
     assert_eq!(run.code, Some(2), "{run}");
     assert!(run.stdout.is_empty(), "{run}");
@@ -429,12 +407,12 @@ fn a_rule_id_of_the_builtin_pack_is_refused() {
 
 #[test]
 fn a_broken_rule_file_names_the_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let target = package_dir(dir.path(), "p", MARKER);
+    let fx = Fixture::new();
+    let (dir, target) = (fx.path(), fx.target.clone());
     let broken = toml_rule("user-x", MARKER).replace("literal", "nonsense");
-    std::fs::write(dir.path().join("broken.toml"), broken).unwrap();
+    fx.write("broken.toml", broken);
 
-    let run = scan(dir.path(), &["--rules", "broken.toml", &target]);
+    let run = scan(dir, &["--rules", "broken.toml", &target]);
 
     assert_eq!(run.code, Some(2), "{run}");
     assert!(run.stderr.contains("broken.toml"), "{run}");
@@ -442,10 +420,10 @@ fn a_broken_rule_file_names_the_file() {
 
 #[test]
 fn a_changed_rule_file_is_never_served_from_the_cache() {
-    let dir = tempfile::tempdir().unwrap();
-    let target = package_dir(dir.path(), "p", MARKER);
-    let rule = dir.path().join("mine.toml");
-    let cache = dir.path().join("cache").display().to_string();
+    let fx = Fixture::new();
+    let (dir, target) = (fx.path(), fx.target.clone());
+    let rule = dir.join("mine.toml");
+    let cache = dir.join("cache").display().to_string();
     let run = || {
         let args = [
             "scan",
@@ -458,7 +436,7 @@ fn a_changed_rule_file_is_never_served_from_the_cache() {
             "mine.toml",
             &target,
         ];
-        cordon(dir.path(), &args)
+        cordon(dir, &args)
     };
 
     std::fs::write(&rule, toml_rule("user-marker", MARKER)).unwrap();
