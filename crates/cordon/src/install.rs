@@ -200,7 +200,7 @@ pub fn main(global: &GlobalArgs, args: InstallArgs) -> anyhow::Result<u8> {
 
     say(global, "installing in the sandbox");
     let (code, run) = plan.install(global, &resolved)?;
-    let outcome = Outcome { resolved, scan, decision, run };
+    let outcome = Outcome { resolved, scan, decision, run: Some(run) };
     plan.write_report(&outcome.to_json(&args))?;
     Ok(code)
 }
@@ -215,7 +215,6 @@ fn say(global: &GlobalArgs, what: &str) {
 /// Everything the steps share: where they work and what they may reach.
 struct Plan<'a> {
     args: &'a InstallArgs,
-    manager: Manager,
     /// The project, canonical.
     workspace: PathBuf,
     /// A private directory for the lockfile, the reports and the
@@ -259,16 +258,7 @@ impl<'a> Plan<'a> {
         let report = args.report.as_deref();
         let report =
             report.map(|p| Output::create(p, "the report")).transpose()?;
-        Ok(Plan {
-            args,
-            manager: args.manager,
-            workspace,
-            scratch,
-            hosts,
-            python,
-            toolchain,
-            report,
-        })
+        Ok(Plan { args, workspace, scratch, hosts, python, toolchain, report })
     }
 
     fn scratch(&self, name: &str) -> PathBuf {
@@ -281,7 +271,7 @@ impl<'a> Plan<'a> {
         &self,
         global: &GlobalArgs,
     ) -> anyhow::Result<Result<Resolved, String>> {
-        match self.manager {
+        match self.args.manager {
             Manager::Npm => self.resolve_npm(global),
             Manager::Pip => self.resolve_pip(global),
             Manager::Cargo => self.resolve_cargo(global),
@@ -298,18 +288,8 @@ impl<'a> Plan<'a> {
         for name in NPM_PROJECT_FILES {
             copy_if_present(&self.workspace.join(name), &project.join(name))?;
         }
-        let mut command: Vec<OsString> = [
-            "npm",
-            "install",
-            "--package-lock-only",
-            "--ignore-scripts",
-            "--no-audit",
-            "--no-fund",
-            "--registry",
-        ]
-        .map(OsString::from)
-        .to_vec();
-        command.push(self.args.registry.npm_registry.clone().into());
+        let mut command = self
+            .npm_install_argv(&["--package-lock-only", "--ignore-scripts"]);
         command.extend(self.args.args.iter().cloned());
 
         let sandbox =
@@ -329,29 +309,11 @@ impl<'a> Plan<'a> {
         &self,
         global: &GlobalArgs,
     ) -> anyhow::Result<Result<Resolved, String>> {
-        let python = self.python.as_ref().context("no python for pip")?;
+        let python = self.python()?;
         let pip_report = self.scratch("pip-report.json");
-        let mut command = vec![
-            OsString::from("env"),
-            "-C".into(),
-            self.workspace.clone().into(),
-            python.program.clone().into(),
-        ];
-        command.extend(
-            [
-                "-m",
-                "pip",
-                "install",
-                "--dry-run",
-                "--ignore-installed",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--report",
-            ]
-            .map(OsString::from),
-        );
-        command.push(pip_report.clone().into());
-        command.extend(["--index-url".into(), self.pypi_index().into()]);
+        let flags = ["--dry-run", "--ignore-installed", "--quiet"];
+        let mut command = self.pip_install_argv(python, &flags);
+        command.extend(["--report".into(), pip_report.clone().into()]);
         command.extend(self.args.args.iter().cloned());
 
         let mut sandbox = self
@@ -384,7 +346,7 @@ impl<'a> Plan<'a> {
         if lockfile.is_file() {
             return Ok(Ok(Resolved::new(lockfile, Value::Null)));
         }
-        let command = ["cargo", "generate-lockfile"].map(OsString::from);
+        let command = argv(&["cargo", "generate-lockfile"]);
         let sandbox = self.sandbox(&self.workspace, "resolve.json");
         let ran = sandbox.capture(global, &command)?;
         if ran.code != 0 || !lockfile.is_file() {
@@ -393,9 +355,39 @@ impl<'a> Plan<'a> {
         Ok(Ok(Resolved::new(lockfile, ran.report)))
     }
 
-    /// The index pip is pointed at.
-    fn pypi_index(&self) -> String {
-        self.args.registry.pypi_index.clone()
+    /// The Python that runs pip, found when the plan was made.
+    fn python(&self) -> anyhow::Result<&Python> {
+        self.python.as_ref().context("no python for pip")
+    }
+
+    /// `npm install` pointed at the registry, with `flags`.
+    fn npm_install_argv(&self, flags: &[&str]) -> Vec<OsString> {
+        let mut command = argv(&["npm", "install", "--no-audit", "--no-fund"]);
+        command.extend(argv(flags));
+        command.push("--registry".into());
+        command.push(self.args.registry.npm_registry.clone().into());
+        command
+    }
+
+    /// `pip install` run by `python` in the workspace, with `flags`,
+    /// pointed at the index; what follows is the caller's.
+    fn pip_install_argv(
+        &self,
+        python: &Python,
+        flags: &[&str],
+    ) -> Vec<OsString> {
+        let mut command: Vec<OsString> = vec![
+            "env".into(),
+            "-C".into(),
+            self.workspace.clone().into(),
+            python.program.clone().into(),
+        ];
+        let pip = ["-m", "pip", "install", "--disable-pip-version-check"];
+        command.extend(argv(&pip));
+        command.extend(argv(flags));
+        command.push("--index-url".into());
+        command.push(self.args.registry.pypi_index.clone().into());
+        command
     }
 
     /// Step 2: `cordon scan` of the lockfile, as JSON.
@@ -454,10 +446,10 @@ impl<'a> Plan<'a> {
         &self,
         global: &GlobalArgs,
         resolved: &Resolved,
-    ) -> anyhow::Result<(u8, Option<Value>)> {
-        let command = match self.manager {
+    ) -> anyhow::Result<(u8, Value)> {
+        let command = match self.args.manager {
             Manager::Npm => self.npm_install(resolved)?,
-            Manager::Pip => self.pip_install(resolved),
+            Manager::Pip => self.pip_install(resolved)?,
             Manager::Cargo => self.cargo_build(),
         };
         let mut sandbox =
@@ -467,8 +459,7 @@ impl<'a> Plan<'a> {
         {
             sandbox = sandbox.rw(venv);
         }
-        let (code, report) = sandbox.inherit(global, &command)?;
-        Ok((code, Some(report)))
+        sandbox.inherit(global, &command)
     }
 
     /// Puts the resolved `package.json` and lockfile in the workspace and
@@ -481,44 +472,30 @@ impl<'a> Plan<'a> {
         for name in ["package.json", "package-lock.json"] {
             copy_if_present(&project.join(name), &self.workspace.join(name))?;
         }
-        let mut command: Vec<OsString> =
-            ["npm", "install", "--no-audit", "--no-fund", "--registry"]
-                .map(OsString::from)
-                .to_vec();
-        command.push(self.args.registry.npm_registry.clone().into());
-        Ok(command)
+        Ok(self.npm_install_argv(&[]))
     }
 
     /// pip installs the pinned requirements with `--require-hashes`
     /// when every package came from the index with a digest; else the
     /// user's arguments as given.
-    fn pip_install(&self, resolved: &Resolved) -> Vec<OsString> {
-        let python = self.python.as_ref().map(|p| p.program.clone());
-        let mut command = vec![
-            OsString::from("env"),
-            "-C".into(),
-            self.workspace.clone().into(),
-            python.unwrap_or_else(|| "python3".into()).into(),
-        ];
-        command.extend(
-            ["-m", "pip", "install", "--disable-pip-version-check"]
-                .map(OsString::from),
-        );
-        command.extend(["--index-url".into(), self.pypi_index().into()]);
-        if resolved.unpinned.is_empty() && resolved.local.is_empty() {
-            command.extend(
-                ["--no-deps", "--require-hashes", "-r"].map(OsString::from),
-            );
-            command.push(resolved.lockfile.clone().into());
-        } else {
+    fn pip_install(
+        &self,
+        resolved: &Resolved,
+    ) -> anyhow::Result<Vec<OsString>> {
+        let python = self.python()?;
+        if !resolved.unpinned.is_empty() || !resolved.local.is_empty() {
+            let mut command = self.pip_install_argv(python, &[]);
             command.extend(self.args.args.iter().cloned());
+            return Ok(command);
         }
-        command
+        let pinned = ["--no-deps", "--require-hashes"];
+        let mut command = self.pip_install_argv(python, &pinned);
+        command.extend(["-r".into(), resolved.lockfile.clone().into()]);
+        Ok(command)
     }
 
     fn cargo_build(&self) -> Vec<OsString> {
-        let mut command: Vec<OsString> =
-            ["cargo", "build", "--locked"].map(OsString::from).to_vec();
+        let mut command = argv(&["cargo", "build", "--locked"]);
         command.extend(self.args.args.iter().cloned());
         command
     }
@@ -643,6 +620,11 @@ fn host_port(url: &str) -> anyhow::Result<String> {
         true => authority.to_string(),
         false => format!("{authority}:{default}"),
     })
+}
+
+/// Command-line words as the arguments of a child process.
+fn argv(words: &[&str]) -> Vec<OsString> {
+    words.iter().map(OsString::from).collect()
 }
 
 /// Copies `from` to `to` when `from` exists.
