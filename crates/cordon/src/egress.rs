@@ -97,7 +97,6 @@ pub struct EgressArgs {
 /// The proxy a run gets, before it starts.
 pub struct Egress {
     access: Access,
-    learn: Option<PathBuf>,
     config: Config,
     resolve: Vec<(String, IpAddr)>,
 }
@@ -174,8 +173,7 @@ pub fn prepare(args: &mut RunArgs) -> anyhow::Result<Option<Egress>> {
         resolve.iter().fold(StaticResolver::new(), |table, (name, ip)| {
             table.with(name, *ip)
         });
-    let learn = args.egress.learn.clone();
-    Ok(Some(Egress { access, learn, config, resolve }))
+    Ok(Some(Egress { access, config, resolve }))
 }
 
 impl Egress {
@@ -231,7 +229,8 @@ impl Egress {
             }
             None => Vec::new(),
         };
-        Traffic { records, learning: self.learn.is_some() }
+        let learning = matches!(self.access, Access::Everything);
+        Traffic { records, learning }
     }
 
     /// The rules that would let the refused destinations through.
