@@ -91,16 +91,11 @@ pub enum YaraError {
     },
 }
 
-/// How one public rule is reported.
-#[derive(Clone, Debug)]
-struct Reported {
-    info: RuleInfo,
-}
-
 /// Compiled YARA rules, ready to scan files from any number of threads.
 pub struct YaraRules {
     rules: yara_x::Rules,
-    reported: HashMap<String, Reported>,
+    /// Each public rule's name, and where its info is in `infos`.
+    reported: HashMap<String, usize>,
     infos: Vec<RuleInfo>,
 }
 
@@ -123,7 +118,7 @@ impl YaraRules {
         }
         let rules = compiler.build();
 
-        let mut reported: HashMap<String, Reported> = HashMap::new();
+        let mut reported: HashMap<String, usize> = HashMap::new();
         let mut files: HashMap<String, usize> = HashMap::new();
         let mut infos = Vec::new();
         for rule in rules.iter().filter(|r| !r.is_private()) {
@@ -137,10 +132,9 @@ impl YaraRules {
                     first_file: sources[first].name.clone(),
                 });
             }
-            let info = rule_info(&rule, source)?;
             files.insert(name.clone(), file);
-            infos.push(info.clone());
-            reported.insert(name, Reported { info });
+            reported.insert(name, infos.len());
+            infos.push(rule_info(&rule, source)?);
         }
         tracing::debug!(rules = infos.len(), "yara rules compiled");
         Ok(YaraRules { rules, reported, infos })
@@ -190,9 +184,10 @@ impl YaraRules {
         results
             .matching_rules()
             .filter_map(|rule| {
-                let reported = self.reported.get(rule.identifier())?;
+                let info =
+                    &self.infos[*self.reported.get(rule.identifier())?];
                 let span = first_match(&rule);
-                Some(finding(&reported.info, file, &index, span))
+                Some(finding(info, file, &index, span))
             })
             .collect()
     }
