@@ -46,7 +46,8 @@ impl std::fmt::Display for Run {
 }
 
 /// Runs the `cordon` binary with `args` in `cwd`, with a clean
-/// environment for colour and logging.
+/// environment for colour, logging and `cordon install`'s choice of
+/// Python (an activated virtual environment would win over the test's).
 pub fn cordon(cwd: &Path, args: &[&str]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cordon"));
     command
@@ -55,6 +56,7 @@ pub fn cordon(cwd: &Path, args: &[&str]) -> Run {
         .env_remove("NO_COLOR")
         .env_remove("CORDON_LOG")
         .env_remove("CORDON_CACHE_DIR")
+        .env_remove("VIRTUAL_ENV")
         .env("XDG_CACHE_HOME", test_cache_home());
     finish(command, args)
 }
