@@ -1,5 +1,10 @@
 //! What changed in the workspace: a walk before the run and one after,
-//! by size and modification time, never following a link.
+//! never following a link.
+//!
+//! A file counts as modified when its size, inode, modification time or
+//! change time moved. The change time is the one a command cannot set:
+//! a file rewritten and given back its old modification time (`touch
+//! -d`, `utimensat`) still shows, and so does a `chmod`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -18,7 +23,9 @@ const MAX_LISTED: usize = 10_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Entry {
     size: u64,
+    inode: u64,
     mtime_ns: i128,
+    ctime_ns: i128,
     kind: Kind,
 }
 
@@ -72,10 +79,7 @@ impl Snapshot {
                 if kind == Kind::Dir {
                     pending.push(path.clone());
                 }
-                let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000
-                    + i128::from(meta.mtime_nsec());
-                let size = meta.len();
-                snapshot.entries.insert(path, Entry { size, mtime_ns, kind });
+                snapshot.entries.insert(path, Entry::of(&meta, kind));
             }
         }
         snapshot
@@ -112,14 +116,33 @@ impl Snapshot {
     }
 }
 
+impl Entry {
+    fn of(meta: &fs::Metadata, kind: Kind) -> Entry {
+        Entry {
+            size: meta.len(),
+            inode: meta.ino(),
+            mtime_ns: nanoseconds(meta.mtime(), meta.mtime_nsec()),
+            ctime_ns: nanoseconds(meta.ctime(), meta.ctime_nsec()),
+            kind,
+        }
+    }
+}
+
+fn nanoseconds(seconds: i64, nanos: i64) -> i128 {
+    i128::from(seconds) * 1_000_000_000 + i128::from(nanos)
+}
+
 /// Whether an entry changed: a directory only when it became something
-/// else (its time changes with every file made in it).
+/// else (its times change with every file made in it).
 fn changed(old: &Entry, new: &Entry) -> bool {
     if old.kind != new.kind {
         return true;
     }
     new.kind != Kind::Dir
-        && (old.size != new.size || old.mtime_ns != new.mtime_ns)
+        && (old.size != new.size
+            || old.inode != new.inode
+            || old.mtime_ns != new.mtime_ns
+            || old.ctime_ns != new.ctime_ns)
 }
 
 fn summarize(
@@ -194,6 +217,26 @@ mod tests {
         );
         assert_eq!((diff.created, diff.modified, diff.deleted), (2, 1, 1));
         assert!(diff.incomplete.is_none());
+    }
+
+    #[test]
+    fn a_rewrite_behind_its_old_modification_time_still_shows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("setup.cfg");
+        fs::write(&path, "honest").unwrap();
+        let old = fs::metadata(&path).unwrap().modified().unwrap();
+        let before = Snapshot::take(dir.path(), MAX_ENTRIES);
+        // The change time has a clock tick to move on.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        fs::write(&path, "hostil").unwrap();
+        let file = fs::File::options().write(true).open(&path).unwrap();
+        file.set_modified(old).unwrap();
+        drop(file);
+        assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), old);
+
+        let diff = before.diff(&Snapshot::take(dir.path(), MAX_ENTRIES));
+        assert_eq!(diff.modified, 1);
+        assert_eq!(diff.changes[0].path, "setup.cfg");
     }
 
     #[test]

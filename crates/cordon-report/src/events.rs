@@ -362,7 +362,7 @@ pub struct ExitEvent {
 pub enum ChangeKind {
     /// It did not exist before the run.
     Created,
-    /// Its size or modification time differ.
+    /// Its size, inode, modification time or change time differ.
     Modified,
     /// It is gone.
     Deleted,
@@ -454,7 +454,7 @@ pub struct Process {
 pub struct WorkspaceChanges {
     /// Files that appeared.
     pub created: u64,
-    /// Files whose size or modification time changed.
+    /// Files whose size, inode, modification time or change time changed.
     pub modified: u64,
     /// Files that disappeared.
     pub deleted: u64,
