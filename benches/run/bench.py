@@ -62,7 +62,8 @@ EPERM = 1
 
 def main():
     args = parse_args()
-    cordon = args.cordon or build_cordon(args.no_build)
+    cordon = (args.cordon.resolve() if args.cordon
+              else build_cordon(args.no_build))
     bwrap = ensure_bwrap()
     work = Path(tempfile.mkdtemp(prefix="cordon-bench-",
                                  dir=ROOT / "target"))

@@ -20,6 +20,12 @@ hurts each the same:
            -o /dev/null -- WORKLOAD
   sandbox  cordon run -q --monitor off -- WORKLOAD: what the sandbox
            alone costs, so that the monitor's share shows
+  floor    notify_floor WORKLOAD: the workload under a seccomp filter
+           that sends its opens, execs and connects to a supervisor
+           which answers each at once and records nothing (the C
+           program beside this script, built with the system's cc;
+           left out without one). The kernel's round trip alone: no
+           monitor that stops each call goes below it
 
 The files are in cordon's workspace, so cordon's walk of it before and
 after the run (to report what changed) is part of its cost.
@@ -27,13 +33,13 @@ after the run (to report what changed) is part of its cost.
 CPU is user plus system time of the whole process tree (os.wait4 on the
 process started: cordon's threads, its sandbox and the command; strace
 and what it traced). The benchmark prints the median per way and the
-multiples of bare, and checks that cordon's events (one more run with
-`--events`, lines counted by type) hold at least the opens, execs and
-connects strace saw in one traced run of the same workload (`strace -f
--e trace=open,openat,openat2,creat,execve,connect`, successful and
-failed calls alike); the sandbox's own environment (a hidden home)
-can make the two differ by a few. Targets: cordon at most
-x1.5 on files, x1.1 on install.
+multiples of bare. Then it checks that nothing escaped the record: one
+more cordon run, with `--events`, under `strace -f -e
+trace=open,openat,openat2,creat,execve,connect` and the calls that make
+processes; the opens, execs and connects strace saw the command's own
+process tree make (from its first exec on, successful and failed calls
+alike) are compared with cordon's events of the same run, by type and
+call. Targets: cordon at most x1.5 on files, x1.1 on install.
 
     benches/run/strace.py [--runs N] [--cordon PATH] [--no-build]
                           [--only files|install]
@@ -61,7 +67,9 @@ PYTHON = "/usr/bin/python3"
 FILES = 20_000
 STRACE_FLAGS = ["-f", "--seccomp-bpf", "-e", "trace=openat,execve,connect",
                 "-o", "/dev/null"]
-COUNT_FLAGS = ["-f", "-e", "trace=open,openat,openat2,creat,execve,connect"]
+COUNT_FLAGS = ["-f", "-e", "trace=open,openat,openat2,creat,execve,connect,"
+               "clone,clone3,fork,vfork"]
+FLOOR_SOURCE = Path(__file__).with_name("notify_floor.c")
 
 READ_FILES = """
 import os, sys
@@ -81,14 +89,16 @@ setup(name='cordon-bench-pkg', version='1.0', packages=['cordon_bench_pkg'])
 
 def main():
     args = parse_args()
-    cordon = args.cordon or build_cordon(args.no_build)
+    cordon = (args.cordon.resolve() if args.cordon
+              else build_cordon(args.no_build))
     strace = ensure_strace()
     work = Path(tempfile.mkdtemp(prefix="cordon-strace-",
                                  dir=ROOT / "target"))
     try:
         workloads = prepare(work, args.only)
+        floor = build_floor(work)
         for name, argv in workloads.items():
-            measure(name, argv, cordon, strace, work, args.runs)
+            measure(name, argv, (cordon, strace, floor), work, args.runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -107,6 +117,18 @@ def parse_args():
     return args
 
 
+
+
+def build_floor(work):
+    """Builds notify_floor.c into `work`; None without a C compiler."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if not compiler:
+        print("bench: no C compiler; the floor is left out")
+        return None
+    binary = work / "notify_floor"
+    subprocess.run([compiler, "-O2", "-o", str(binary), str(FLOOR_SOURCE)],
+                   check=True)
+    return binary
 
 
 def ensure_strace():
@@ -153,8 +175,9 @@ def prepare(work, only):
     return workloads
 
 
-def ways(argv, cordon, strace, report):
-    return {
+def ways(argv, tools, report):
+    cordon, strace, floor = tools
+    commands = {
         "bare": argv,
         "cordon": [str(cordon), "run", "-q", "--report", str(report), "--"]
         + argv,
@@ -162,6 +185,9 @@ def ways(argv, cordon, strace, report):
         + argv,
         "strace": [strace] + STRACE_FLAGS + ["--"] + argv,
     }
+    if floor:
+        commands["floor"] = [str(floor)] + argv
+    return commands
 
 
 def cpu_of(argv, work):
@@ -179,54 +205,77 @@ def cpu_of(argv, work):
     return usage.ru_utime + usage.ru_stime
 
 
-def traced_counts(argv, strace, work):
-    """How many opens, execs and connects one traced run makes."""
-    log = work / "strace.log"
-    subprocess.run([strace] + COUNT_FLAGS + ["-o", str(log), "--"] + argv,
-                   cwd=work, check=True, stdout=subprocess.DEVNULL,
+def compared_counts(argv, cordon, strace, work):
+    """One cordon run under strace: the opens, execs and connects strace
+    saw the command's process tree make, and those cordon recorded."""
+    log, lines = work / "strace.log", work / "events.jsonl"
+    subprocess.run([strace] + COUNT_FLAGS + ["-o", str(log), "--",
+                    str(cordon), "run", "-q", "--events", str(lines), "--"]
+                   + argv, cwd=work, check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
-    counts = {"opens": 0, "execs": 0, "connects": 0}
-    call = re.compile(r"^\d+\s+(?:<\.\.\. )?(\w+)")
-    for line in log.read_text(errors="replace").splitlines():
-        match = call.match(line)
-        if not match or "resumed>" in line:
-            continue
-        name = match.group(1)
-        if name in ("open", "openat", "openat2", "creat"):
-            counts["opens"] += 1
-        elif name == "execve":
-            counts["execs"] += 1
-        elif name == "connect":
-            counts["connects"] += 1
+    seen = traced_counts(log.read_text(errors="replace"), argv[0])
+    got = cordon_counts(lines)
     log.unlink()
+    lines.unlink()
+    return seen, got
+
+
+CALL = re.compile(r"^(\d+)\s+(?:<\.\.\. )?(\w+)")
+RESULT = re.compile(r"= (\d+)(?: <[^>]*>)?$")
+COUNTED = {"open": "opens", "openat": "opens", "openat2": "opens",
+           "creat": "opens", "execve": "execs", "connect": "connects"}
+
+
+def traced_counts(log, program):
+    """The counted calls of the sandboxed processes, from the first exec
+    of `program` on; a call strace split in two counts once.
+
+    Cordon's own threads and the sandbox's init are the processes that
+    cordon (the first in the log) makes; strace reports the pids the
+    sandbox makes in its own pid namespace, so everything else in the
+    log is the command's tree.
+    """
+    counts = {"opens": 0, "execs": 0, "connects": 0}
+    cordon = set()
+    started = False
+    first_exec = f'execve("{program}"'
+    for line in log.splitlines():
+        match = CALL.match(line)
+        if not match:
+            continue
+        pid, name = int(match.group(1)), match.group(2)
+        if not cordon:
+            cordon.add(pid)
+        if pid in cordon:
+            child = RESULT.search(line)
+            if name in ("clone", "clone3", "fork", "vfork") and child:
+                cordon.add(int(child.group(1)))
+            continue
+        started = started or first_exec in line
+        if started and name in COUNTED and "resumed>" not in line:
+            counts[COUNTED[name]] += 1
     return counts
 
 
-def cordon_counts(argv, cordon, work):
-    """How many opens, execs and connects cordon records in one run
-    that writes its events, lines counted by type and call."""
-    lines = work / "events.jsonl"
-    subprocess.run([str(cordon), "run", "-q", "--events", str(lines), "--"]
-                   + argv, cwd=work, check=True, stdout=subprocess.DEVNULL)
+def cordon_counts(lines):
+    """The counted calls among cordon's events, by type and call."""
     counts = {"opens": 0, "execs": 0, "connects": 0}
     with open(lines) as events:
         for line in events:
             event = json.loads(line)
             kind, call = event["type"], event.get("syscall")
-            if kind == "file" and call in ("open", "openat", "openat2",
-                                           "creat"):
+            if kind == "file" and COUNTED.get(call) == "opens":
                 counts["opens"] += 1
             elif kind == "exec":
                 counts["execs"] += 1
             elif kind == "network" and call == "connect":
                 counts["connects"] += 1
-    lines.unlink()
     return counts
 
 
-def measure(name, argv, cordon, strace, work, runs):
+def measure(name, argv, tools, work, runs):
     report = work / "report.json"
-    commands = ways(argv, cordon, strace, report)
+    commands = ways(argv, tools, report)
     for argv_way in commands.values():
         cpu_of(argv_way, work)  # warm the caches
     times = {way: [] for way in commands}
@@ -236,8 +285,8 @@ def measure(name, argv, cordon, strace, work, runs):
         for way in order:
             times[way].append(cpu_of(commands[way], work))
 
-    seen = traced_counts(argv, strace, work)
-    got = cordon_counts(argv, cordon, work)
+    cordon, strace, _ = tools
+    seen, got = compared_counts(argv, cordon, strace, work)
     medians = {way: statistics.median(v) for way, v in times.items()}
     target = {"files": 1.5, "install": 1.1}[name]
     print(f"{name}: {runs} runs each, interleaved; CPU seconds (user+sys)")
@@ -248,11 +297,15 @@ def measure(name, argv, cordon, strace, work, runs):
     print(f"  cordon x{ratio:.2f} (target x{target}): "
           + ("met" if ratio <= target else "NOT met")
           + f"; strace x{medians['strace'] / medians['bare']:.2f}")
+    if "floor" in medians:
+        print(f"  floor x{medians['floor'] / medians['bare']:.2f}: the "
+              "kernel's notification round trip alone")
     complete = all(got[k] >= seen[k] for k in seen)
-    print(f"  strace saw {seen['opens']} opens, {seen['execs']} execs, "
-          f"{seen['connects']} connects; cordon recorded {got['opens']}, "
-          f"{got['execs']}, {got['connects']}: "
-          + ("all recorded" if complete else "fewer (see above)"))
+    print(f"  in one run, strace saw the command make {seen['opens']} "
+          f"opens, {seen['execs']} execs, {seen['connects']} connects; "
+          f"cordon recorded {got['opens']}, {got['execs']}, "
+          f"{got['connects']}: "
+          + ("all recorded" if complete else "SOME MISSING"))
 
 
 if __name__ == "__main__":
