@@ -2,6 +2,7 @@
 //! user.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
 
 /// Use third-party packages without trusting them blindly.
 ///
@@ -76,10 +77,25 @@ pub fn command() -> clap::Command {
 
 /// Parses the command line; on a usage error, or for `--help` and
 /// `--version`, prints and exits as clap does.
+///
+/// The version line digests the whole rule pack, which costs more than
+/// the rest of the parse: it is worked out only when the command line
+/// could ask for it, so that `cordon run` starts without it.
 pub fn parse() -> Cli {
-    use clap::FromArgMatches;
-    let matches = command().get_matches();
+    use clap::{CommandFactory, FromArgMatches};
+    let command = if asks_for_version(std::env::args_os()) {
+        command()
+    } else {
+        Cli::command().version(env!("CARGO_PKG_VERSION"))
+    };
+    let matches = command.get_matches();
     Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+}
+
+/// Whether any argument is `--version` or `-V`; one that is an argument
+/// of the command to run only costs the digest.
+fn asks_for_version(args: impl Iterator<Item = OsString>) -> bool {
+    args.skip(1).any(|arg| arg == "--version" || arg == "-V")
 }
 
 /// Sends `tracing` output to stderr: decisions at `--debug`, warnings
@@ -136,5 +152,23 @@ pub fn ignore_broken_pipe(result: std::io::Result<()>) -> std::io::Result<()> {
     match result {
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asks(args: &[&str]) -> bool {
+        asks_for_version(args.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn only_a_version_flag_costs_the_rule_pack_digest() {
+        assert!(asks(&["cordon", "--version"]));
+        assert!(asks(&["cordon", "scan", "-V"]));
+        assert!(!asks(&["cordon", "run", "--", "true"]));
+        assert!(!asks(&["--version"]), "the program's own name");
+        assert!(!asks(&["cordon", "--versions"]));
     }
 }
