@@ -9,7 +9,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cordon_report::run::{Enforcement, Layer, LayerKind, Limits};
 
@@ -232,12 +232,25 @@ impl Drop for Cgroups {
     }
 }
 
-/// Removes one cgroup directory, retrying while it is busy.
+/// Removes one cgroup directory, retrying while it is busy for up to
+/// [`REMOVE_WAIT`]. The sandbox's last processes take a moment to leave
+/// it after they are reaped: the first retries come at once, later ones
+/// back off.
 fn remove_dir(dir: &Path) {
-    for _ in 0..100 {
+    let deadline = Instant::now() + REMOVE_WAIT;
+    let mut pause = Duration::from_micros(50);
+    loop {
         match fs::remove_dir(dir) {
             Err(err) if err.raw_os_error() == Some(libc::EBUSY) => {
-                thread::sleep(Duration::from_millis(10));
+                if Instant::now() >= deadline {
+                    tracing::warn!(
+                        "cannot remove the cgroup {}: still busy",
+                        dir.display()
+                    );
+                    return;
+                }
+                thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(10));
             }
             Err(err) if err.kind() != io::ErrorKind::NotFound => {
                 tracing::warn!(
@@ -249,8 +262,10 @@ fn remove_dir(dir: &Path) {
             _ => return,
         }
     }
-    tracing::warn!("cannot remove the cgroup {}: still busy", dir.display());
 }
+
+/// How long [`remove_dir`] retries a busy cgroup.
+const REMOVE_WAIT: Duration = Duration::from_secs(1);
 
 fn write_limit(dir: &Path, file: &str, value: u64) -> Result<(), Error> {
     let path = dir.join(file);
