@@ -18,6 +18,11 @@ wall-clock time per run, and the ratios cordon/bwrap and cordon/bare:
   cordon-net      cordon run -q --net host: not a fair comparison, but
                   the difference with `cordon` is what the private
                   network namespace costs
+  namespaces      unshare --user --map-root-user --mount --net --pid
+                  --ipc --uts --fork /bin/true (util-linux): the
+                  kernel's cost of the namespaces alone, with nothing
+                  mounted, filtered or watched inside; a floor for any
+                  sandbox that makes them (left out without unshare)
 
 Every time includes Python starting the process and waiting for it,
 which `bare` measures on its own. The target is a cordon median of at
@@ -81,6 +86,11 @@ def main():
     }
     if bwrap:
         commands["bwrap"] = (bwrap_command(bwrap, work, home), filter_path)
+    unshare = shutil.which("unshare")
+    if unshare:
+        commands["namespaces"] = ([unshare, "--user", "--map-root-user",
+                                   "--mount", "--net", "--pid", "--ipc",
+                                   "--uts", "--fork", "/bin/true"], None)
 
     for name, (argv, seccomp) in commands.items():
         check(name, argv, seccomp, work)
@@ -199,6 +209,9 @@ def report(times, cordon, bwrap, runs):
         if "bwrap" in medians:
             line += f", {name}/bwrap {medians[name] / medians['bwrap']:.2f}"
         print(line)
+    if "namespaces" in medians:
+        print(f"namespaces/bare {medians['namespaces'] / medians['bare']:.2f}"
+              ": the floor of namespaces alone")
     target_ok = medians["cordon"] <= 3.0 and (
         "bwrap" not in medians or medians["cordon"] <= 0.6 * medians["bwrap"])
     print("target (cordon median <= 3 ms and <= 0.6 x bwrap): "

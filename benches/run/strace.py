@@ -97,8 +97,8 @@ def main():
     try:
         workloads = prepare(work, args.only)
         floor = build_floor(work)
-        for name, argv in workloads.items():
-            measure(name, argv, (cordon, strace, floor), work, args.runs)
+        for name, (argv, home) in workloads.items():
+            measure(name, argv, (cordon, strace, floor), home, args.runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -140,19 +140,22 @@ def ensure_strace():
 
 def prepare(work, only):
     """Writes the files, builds the sdist and the venv; returns each
-    workload's argv, to run in `work`."""
+    workload's argv and the folder to run it in. Each workload has a
+    folder of its own: cordon's workspace holds only what it uses."""
     workloads = {}
     if only in (None, "files"):
-        files = work / "files"
+        home = work / "files-workload"
+        files = home / "files"
         for i in range(FILES):
             folder = files / f"{i // 500:03}"
             if i % 500 == 0:
                 folder.mkdir(parents=True)
             (folder / f"f{i}.txt").write_text(f"file {i}\n" * 4)
-        (work / "read.py").write_text(READ_FILES)
-        workloads["files"] = [PYTHON, "read.py", "files"]
+        (home / "read.py").write_text(READ_FILES)
+        workloads["files"] = ([PYTHON, "read.py", "files"], home)
     if only in (None, "install"):
-        project = work / "project"
+        home = work / "install-workload"
+        project = home / "project"
         package = project / "cordon_bench_pkg"
         package.mkdir(parents=True)
         (package / "__init__.py").write_text("VALUE = 1\n")
@@ -161,17 +164,17 @@ def prepare(work, only):
         (project / "setup.py").write_text(SETUP_PY)
         quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         subprocess.run([PYTHON, "setup.py", "-q", "sdist", "-d",
-                        str(work / "dist")], cwd=project, check=True,
+                        str(home / "dist")], cwd=project, check=True,
                        **quiet)
-        sdist = next((work / "dist").glob("*.tar.gz"))
+        sdist = next((home / "dist").glob("*.tar.gz"))
         subprocess.run([PYTHON, "-m", "venv", "--without-pip",
-                        "--system-site-packages", "venv"], cwd=work,
+                        "--system-site-packages", "venv"], cwd=home,
                        check=True)
-        workloads["install"] = [
+        workloads["install"] = ([
             "venv/bin/python", "-m", "pip", "install", "--no-index",
             "--no-build-isolation", "--no-deps", "--force-reinstall",
-            "--disable-pip-version-check", "-q", str(sdist.relative_to(work)),
-        ]
+            "--disable-pip-version-check", "-q", str(sdist.relative_to(home)),
+        ], home)
     return workloads
 
 
