@@ -52,6 +52,8 @@ impl Kind {
 #[derive(Debug, Default)]
 pub struct Snapshot {
     entries: HashMap<PathBuf, Entry>,
+    /// Paths left out of every comparison: see [`Snapshot::forget`].
+    forgotten: Vec<PathBuf>,
     /// Why the walk stopped short, when it did.
     incomplete: Option<String>,
 }
@@ -60,60 +62,98 @@ impl Snapshot {
     /// Walks `root`, up to `limit` entries.
     pub fn take(root: &Path, limit: usize) -> Snapshot {
         let mut snapshot = Snapshot::default();
-        let mut pending = vec![PathBuf::new()];
-        while let Some(relative) = pending.pop() {
-            let Ok(dir) = fs::read_dir(root.join(&relative)) else {
-                continue;
-            };
-            for entry in dir.flatten() {
-                if snapshot.entries.len() >= limit {
-                    snapshot.incomplete = Some(format!(
-                        "the workspace has more than {limit} entries; \
-                         the rest were not compared"
-                    ));
-                    return snapshot;
-                }
-                let Ok(meta) = entry.metadata() else { continue };
-                let path = relative.join(entry.file_name());
-                let kind = kind_of(&meta);
-                if kind == Kind::Dir {
-                    pending.push(path.clone());
-                }
-                snapshot.entries.insert(path, Entry::of(&meta, kind));
-            }
+        let complete = walk(root, limit, |path, entry| {
+            snapshot.entries.insert(path.to_path_buf(), entry);
+        });
+        if !complete {
+            snapshot.incomplete = Some(too_many(limit));
         }
         snapshot
     }
 
-    /// Leaves `paths` (relative to the root) out of the snapshot, so
-    /// that no diff lists them: files the caller writes itself.
+    /// Leaves `paths` (relative to the root) out of the snapshot and of
+    /// the comparison, so that no change lists them: files the caller
+    /// writes itself.
     pub fn forget(&mut self, paths: &[PathBuf]) {
         for path in paths {
             self.entries.remove(path);
         }
+        self.forgotten.extend_from_slice(paths);
     }
 
-    /// The changes from `self` (before) to `after`, sorted by path.
-    pub fn diff(&self, after: &Snapshot) -> WorkspaceChanges {
+    /// Walks `root` again and returns what changed since the snapshot
+    /// was taken, sorted by path. Each entry met is ticked off the
+    /// snapshot, so one walk and one table do: what is left at the end
+    /// was deleted. When either walk stopped short, deletions are not
+    /// listed (the entries not met may still be there), and the
+    /// changes say the comparison is incomplete.
+    pub fn changes(mut self, root: &Path, limit: usize) -> WorkspaceChanges {
         let mut found = BTreeMap::new();
-        for (path, new) in &after.entries {
-            match self.entries.get(path) {
+        let complete = walk(root, limit, |path, new| {
+            if self.forgotten.iter().any(|f| f == path) {
+                return;
+            }
+            match self.entries.remove(path) {
                 None => {
-                    found.insert(path, (ChangeKind::Created, *new));
+                    let change = (ChangeKind::Created, new);
+                    found.insert(path.to_path_buf(), change);
                 }
-                Some(old) if changed(old, new) => {
-                    found.insert(path, (ChangeKind::Modified, *new));
+                Some(old) if changed(&old, &new) => {
+                    let change = (ChangeKind::Modified, new);
+                    found.insert(path.to_path_buf(), change);
                 }
                 Some(_) => {}
             }
-        }
-        for (path, old) in &self.entries {
-            if !after.entries.contains_key(path) {
-                found.insert(path, (ChangeKind::Deleted, *old));
+        });
+        let incomplete =
+            self.incomplete.or_else(|| (!complete).then(|| too_many(limit)));
+        if incomplete.is_none() {
+            for (path, old) in self.entries {
+                found.insert(path, (ChangeKind::Deleted, old));
             }
         }
-        summarize(found, self.incomplete.clone().or(after.incomplete.clone()))
+        summarize(found, incomplete)
     }
+}
+
+/// Calls `visit` with each entry under `root`, by path relative to it,
+/// never following a link; false when it stopped at `limit` entries.
+fn walk(
+    root: &Path,
+    limit: usize,
+    mut visit: impl FnMut(&Path, Entry),
+) -> bool {
+    let mut seen = 0;
+    let mut pending = vec![PathBuf::new()];
+    while let Some(relative) = pending.pop() {
+        let Ok(dir) = fs::read_dir(root.join(&relative)) else {
+            continue;
+        };
+        // One buffer per folder, each name pushed and popped in turn.
+        let mut path = relative;
+        for entry in dir.flatten() {
+            if seen >= limit {
+                return false;
+            }
+            let Ok(meta) = entry.metadata() else { continue };
+            seen += 1;
+            let kind = kind_of(&meta);
+            path.push(entry.file_name());
+            visit(&path, Entry::of(&meta, kind));
+            if kind == Kind::Dir {
+                pending.push(path.clone());
+            }
+            path.pop();
+        }
+    }
+    true
+}
+
+fn too_many(limit: usize) -> String {
+    format!(
+        "the workspace has more than {limit} entries; \
+         the rest were not compared"
+    )
 }
 
 impl Entry {
@@ -146,7 +186,7 @@ fn changed(old: &Entry, new: &Entry) -> bool {
 }
 
 fn summarize(
-    found: BTreeMap<&PathBuf, (ChangeKind, Entry)>,
+    found: BTreeMap<PathBuf, (ChangeKind, Entry)>,
     incomplete: Option<String>,
 ) -> WorkspaceChanges {
     let mut changes = WorkspaceChanges { incomplete, ..Default::default() };
@@ -198,9 +238,8 @@ mod tests {
         fs::remove_file(root.join("gone")).unwrap();
         fs::write(root.join("sub/new"), "12345").unwrap();
         std::os::unix::fs::symlink("/etc/passwd", root.join("link")).unwrap();
-        let after = Snapshot::take(root, MAX_ENTRIES);
 
-        let diff = before.diff(&after);
+        let diff = before.changes(root, MAX_ENTRIES);
         let listed: Vec<(&str, ChangeKind, u64)> = diff
             .changes
             .iter()
@@ -234,7 +273,7 @@ mod tests {
         drop(file);
         assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), old);
 
-        let diff = before.diff(&Snapshot::take(dir.path(), MAX_ENTRIES));
+        let diff = before.changes(dir.path(), MAX_ENTRIES);
         assert_eq!(diff.modified, 1);
         assert_eq!(diff.changes[0].path, "setup.cfg");
     }
@@ -248,5 +287,33 @@ mod tests {
         let snapshot = Snapshot::take(dir.path(), 3);
         assert_eq!(snapshot.entries.len(), 3);
         assert!(snapshot.incomplete.is_some());
+    }
+
+    #[test]
+    fn forgotten_paths_are_never_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("report.json"), "old").unwrap();
+        let mut before = Snapshot::take(root, MAX_ENTRIES);
+        before.forget(&[PathBuf::from("report.json")]);
+        fs::write(root.join("report.json"), "rewritten by cordon").unwrap();
+        fs::write(root.join("dropped"), "by the command").unwrap();
+
+        let diff = before.changes(root, MAX_ENTRIES);
+        let paths: Vec<&str> =
+            diff.changes.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(paths, ["dropped"]);
+    }
+
+    #[test]
+    fn a_short_second_walk_lists_no_deletions() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..5 {
+            fs::write(dir.path().join(i.to_string()), "").unwrap();
+        }
+        let before = Snapshot::take(dir.path(), MAX_ENTRIES);
+        let diff = before.changes(dir.path(), 2);
+        assert_eq!(diff.deleted, 0);
+        assert!(diff.incomplete.is_some());
     }
 }

@@ -403,8 +403,8 @@ struct Watch {
 /// The monitor while the sandbox runs.
 struct Watching {
     supervisor: Supervisor,
+    /// The workspace before the run, its untracked files forgotten.
     before: Snapshot,
-    untracked: Vec<PathBuf>,
 }
 
 impl Watch {
@@ -459,7 +459,7 @@ impl Watch {
             .map_err(|err| Error::Setup(err.to_string()))?;
         let mut before = self.before;
         before.forget(&self.plan.untracked);
-        Ok(Watching { supervisor, before, untracked: self.plan.untracked })
+        Ok(Watching { supervisor, before })
     }
 }
 
@@ -468,9 +468,8 @@ impl Watching {
     /// workspace; and why the events file stopped, if it did.
     fn finish(self, workspace: &Path) -> (Events, Option<String>) {
         let recorder = self.supervisor.finish();
-        let mut after = Snapshot::take(workspace, MAX_ENTRIES);
-        after.forget(&self.untracked);
-        let (events, error) = recorder.finish(self.before.diff(&after));
+        let changes = self.before.changes(workspace, MAX_ENTRIES);
+        let (events, error) = recorder.finish(changes);
         let error = error.map(|e| format!("cannot write the events: {e}"));
         (events, error)
     }
