@@ -233,10 +233,10 @@ def traced_counts(log, program):
     """The counted calls of the sandboxed processes, from the first exec
     of `program` on; a call strace split in two counts once.
 
-    Cordon's own threads and the sandbox's init are the processes that
-    cordon (the first in the log) makes; strace reports the pids the
-    sandbox makes in its own pid namespace, so everything else in the
-    log is the command's tree.
+    Cordon (the first process in the log) and what it makes, its threads
+    and the sandbox's init, are left out. The clones inside the sandbox
+    return pids of its own pid namespace, which name no process in the
+    log, so every other process there is the command's tree.
     """
     counts = {"opens": 0, "execs": 0, "connects": 0}
     cordon = set()

@@ -29,6 +29,22 @@ struct Entry {
     kind: Kind,
 }
 
+impl Entry {
+    fn of(meta: &fs::Metadata, kind: Kind) -> Entry {
+        Entry {
+            size: meta.len(),
+            inode: meta.ino(),
+            mtime_ns: nanoseconds(meta.mtime(), meta.mtime_nsec()),
+            ctime_ns: nanoseconds(meta.ctime(), meta.ctime_nsec()),
+            kind,
+        }
+    }
+}
+
+fn nanoseconds(seconds: i64, nanos: i64) -> i128 {
+    i128::from(seconds) * 1_000_000_000 + i128::from(nanos)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     File,
@@ -154,22 +170,6 @@ fn too_many(limit: usize) -> String {
         "the workspace has more than {limit} entries; \
          the rest were not compared"
     )
-}
-
-impl Entry {
-    fn of(meta: &fs::Metadata, kind: Kind) -> Entry {
-        Entry {
-            size: meta.len(),
-            inode: meta.ino(),
-            mtime_ns: nanoseconds(meta.mtime(), meta.mtime_nsec()),
-            ctime_ns: nanoseconds(meta.ctime(), meta.ctime_nsec()),
-            kind,
-        }
-    }
-}
-
-fn nanoseconds(seconds: i64, nanos: i64) -> i128 {
-    i128::from(seconds) * 1_000_000_000 + i128::from(nanos)
 }
 
 /// Whether an entry changed: a directory only when it became something
